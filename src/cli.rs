@@ -1,0 +1,120 @@
+//! The command line, and nothing else: kept apart so completions can be generated from it
+//! without touching the engine.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rolecall",
+    version,
+    about = "AWS temporary credentials in your shell: assume a role in one word",
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Get credentials for TARGET and print shell code (or JSON) that sets them
+    Assume(AssumeArgs),
+    /// Run one command with the credentials in its environment, leaving the shell alone
+    Exec(ExecArgs),
+    /// Print credential_process JSON (Version 1) so any AWS SDK or tool can use a rolecall profile
+    #[command(name = "credential-process")]
+    CredentialProcess(CredentialProcessArgs),
+    /// List profile names, one a line
+    Profiles(ProfilesArgs),
+    /// Print the completion script for the rolecall binary itself
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShellKind {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+/// The flags shared by every command that obtains credentials.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CredentialFlags {
+    /// Session duration: 15m, 1h, 1h30m or seconds (default: the profile's duration_seconds, else 1h)
+    #[arg(short = 'd', long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Region to put in the environment and to call STS in
+    #[arg(short = 'r', long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// The current code of the MFA device, instead of a prompt on the terminal
+    #[arg(long, value_name = "CODE")]
+    pub mfa_token: Option<String>,
+    /// Role session name (default: the profile's role_session_name, else your user name)
+    #[arg(long, value_name = "NAME")]
+    pub session_name: Option<String>,
+    /// External ID to pass to the target role
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+    /// Profile whose credentials assume a role ARN target (default: the current credentials)
+    #[arg(long, value_name = "PROFILE")]
+    pub source_profile: Option<String>,
+    /// Neither read nor write the credential cache
+    #[arg(long, conflicts_with = "refresh")]
+    pub no_cache: bool,
+    /// Ignore cached credentials and fetch new ones (the cache is updated)
+    #[arg(long)]
+    pub refresh: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AssumeArgs {
+    /// Profile name, role ARN, or - for the previous target of this shell
+    #[arg(value_name = "TARGET", required_unless_present = "unset")]
+    pub target: Option<String>,
+    /// Print code for this shell (default: from $SHELL)
+    #[arg(long, value_enum, conflicts_with = "json")]
+    pub shell: Option<ShellKind>,
+    /// Print the variables as a JSON object instead of shell code
+    #[arg(long)]
+    pub json: bool,
+    /// Print code that removes every rolecall variable from the shell
+    #[arg(long, conflicts_with = "target")]
+    pub unset: bool,
+    #[command(flatten)]
+    pub flags: CredentialFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Profile name or role ARN
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    #[command(flatten)]
+    pub flags: CredentialFlags,
+    /// The command to run, after --
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct CredentialProcessArgs {
+    /// Profile name or role ARN
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    #[command(flatten)]
+    pub flags: CredentialFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfilesArgs {
+    /// Also print each profile's role ARN and description, tab-separated
+    #[arg(long, short = 'l')]
+    pub long: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: ShellKind,
+}

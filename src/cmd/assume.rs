@@ -1,0 +1,71 @@
+//! `rolecall assume`: credentials for a target, printed as code for the calling shell to eval.
+
+use crate::cli::{AssumeArgs, ShellKind};
+use crate::error::{printable, Failure, Result};
+use crate::session::MANAGED_VARIABLES;
+use crate::{engine, shell, time};
+use std::io::IsTerminal;
+
+pub fn run(args: AssumeArgs) -> Result<()> {
+    let shell_kind = args.shell.unwrap_or_else(shell_from_environment);
+    if args.unset {
+        return super::emit(&shell::render(shell_kind, MANAGED_VARIABLES, &[]));
+    }
+    if std::io::stdout().is_terminal() && !args.json {
+        // Secrets printed here would land on the screen and in scrollback, not in the shell.
+        return Err(Failure::usage(setup_explanation(shell_kind)));
+    }
+    let current = env_value("ROLECALL_PROFILE");
+    let target = match args.target.as_deref() {
+        Some("-") => env_value("ROLECALL_PREVIOUS")
+            .ok_or_else(|| Failure::usage("this shell has no previous target for `assume -`"))?,
+        Some(target) => target.to_string(),
+        None => return Err(Failure::usage("name a profile or role ARN to assume")),
+    };
+    // Re-assuming the current target keeps the older previous one, so `assume -` still moves.
+    let previous = if current.as_deref() == Some(target.as_str()) {
+        env_value("ROLECALL_PREVIOUS")
+    } else {
+        current
+    };
+    let session = engine::obtain(&target, &args.flags)?;
+    let variables = session.variables(previous.as_deref());
+    let output = if args.json {
+        let object: serde_json::Map<String, serde_json::Value> = variables
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), serde_json::Value::String(value)))
+            .collect();
+        serde_json::Value::Object(object).to_string() + "\n"
+    } else {
+        shell::render(shell_kind, MANAGED_VARIABLES, &variables)
+    };
+    super::emit(&output)?;
+    eprintln!("{}", session.summary(time::now()));
+    Ok(())
+}
+
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn shell_from_environment() -> ShellKind {
+    let shell = std::env::var("SHELL").unwrap_or_default();
+    match shell.rsplit('/').next() {
+        Some("zsh") => ShellKind::Zsh,
+        Some("fish") => ShellKind::Fish,
+        _ => ShellKind::Bash,
+    }
+}
+
+fn setup_explanation(shell_kind: ShellKind) -> String {
+    let line = match shell_kind {
+        ShellKind::Bash => "eval \"$(rolecall assume PROFILE --shell bash)\"",
+        ShellKind::Zsh => "eval \"$(rolecall assume PROFILE --shell zsh)\"",
+        ShellKind::Fish => "rolecall assume PROFILE --shell fish | source",
+    };
+    format!(
+        "`rolecall assume` prints shell code that sets credentials, so it is not shown on the \
+         terminal.\n  Run it through your shell instead: {}",
+        printable(line)
+    )
+}

@@ -1,0 +1,200 @@
+//! The assume engine: target → profile chain → cached credentials, or source credentials, an
+//! MFA session and one AssumeRole per hop. Every command that needs credentials comes here.
+
+use crate::cache;
+use crate::cli::CredentialFlags;
+use crate::config::{Config, Overrides, ProfileChain};
+use crate::error::{Failure, Result};
+use crate::session::{Credentials, Session};
+use crate::sts::{CallContext, Sts};
+use crate::{mfa, source, time};
+
+/// How the cache takes part in one request.
+#[derive(Clone, Copy)]
+struct CachePolicy {
+    read: bool,
+    write: bool,
+}
+
+impl CachePolicy {
+    fn from_flags(flags: &CredentialFlags) -> Self {
+        CachePolicy {
+            read: !flags.no_cache && !flags.refresh,
+            write: !flags.no_cache,
+        }
+    }
+}
+
+/// Credentials for `target` (a profile name or a role ARN).
+pub fn obtain(target: &str, flags: &CredentialFlags) -> Result<Session> {
+    let config = Config::load()?;
+    let overrides = Overrides::from_flags(flags)?;
+    let chain = config.chain(target, &overrides)?;
+    let policy = CachePolicy::from_flags(flags);
+    let endpoint = crate::sts::endpoint_override().unwrap_or_default();
+    let entry = cache::entry_name("role", &chain.target, &role_cache_key(&chain, &endpoint));
+
+    if policy.read {
+        if let Some(credentials) = cache::read(&entry, time::now()) {
+            return Ok(session(&chain, credentials));
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::aws(format!("cannot start the network runtime: {e}")))?;
+    let credentials = runtime.block_on(fetch(&chain, flags, policy, &endpoint))?;
+    if policy.write && is_temporary(&credentials) {
+        store(&entry, &credentials);
+    }
+    Ok(session(&chain, credentials))
+}
+
+fn session(chain: &ProfileChain, credentials: Credentials) -> Session {
+    Session {
+        credentials,
+        target: chain.target.clone(),
+        profile: chain.profile.clone(),
+        role_arn: chain.role_arn().map(String::from),
+        region: chain.region.clone(),
+    }
+}
+
+/// Long-term keys never go into the cache; only credentials that expire by themselves do.
+fn is_temporary(credentials: &Credentials) -> bool {
+    credentials.session_token.is_some() && credentials.expires.is_some()
+}
+
+fn store(entry: &str, credentials: &Credentials) {
+    if let Err(e) = cache::write(entry, credentials) {
+        eprintln!("rolecall: warning: could not cache credentials: {e}");
+    }
+}
+
+/// Everything that decides which credentials a chain ends in; any change gives a new entry.
+fn role_cache_key(chain: &ProfileChain, endpoint: &str) -> String {
+    let mut key = format!(
+        "{endpoint}|{}|{}",
+        chain.base.identity(),
+        chain.mfa_serial.as_deref().unwrap_or("")
+    );
+    for hop in &chain.hops {
+        key.push_str(&format!(
+            "|{},{},{},{}",
+            hop.role_arn,
+            hop.session_name,
+            hop.external_id.as_deref().unwrap_or(""),
+            hop.duration_seconds.unwrap_or(0)
+        ));
+    }
+    key
+}
+
+async fn fetch(
+    chain: &ProfileChain,
+    flags: &CredentialFlags,
+    policy: CachePolicy,
+    endpoint: &str,
+) -> Result<Credentials> {
+    let mut credentials = source::base_credentials(&chain.base).await?;
+    let sts = Sts::new(chain.region.as_deref());
+    let mut caller = chain.base.describe();
+    let mut caller_expires = credentials.expires;
+    let mut first_hop_mfa: Option<(&str, String)> = None;
+    let mut mfa_session_entry: Option<String> = None;
+
+    if let Some(serial) = chain.mfa_serial.as_deref() {
+        if chain.base.is_long_term() {
+            // One GetSessionToken per source and serial, cached, so the code is typed once per
+            // MFA session rather than once per role.
+            let entry = cache::entry_name(
+                "mfa",
+                serial.rsplit('/').next().unwrap_or(serial),
+                &format!("{endpoint}|{}|{serial}", chain.base.identity()),
+            );
+            let cached = if flags.no_cache {
+                None
+            } else {
+                cache::read(&entry, time::now())
+            };
+            credentials = match cached {
+                Some(session) => session,
+                None => {
+                    let code = mfa::code(serial, flags.mfa_token.as_deref())?;
+                    let context = CallContext {
+                        operation: "GetSessionToken",
+                        role_arn: None,
+                        caller: caller.clone(),
+                        renewal: chain.base.renewal_hint(),
+                        caller_expires,
+                        used_mfa: true,
+                        chained: false,
+                        duration_seconds: None,
+                    };
+                    let session = sts
+                        .get_session_token(&credentials, serial, &code, &context)
+                        .await?;
+                    if policy.write {
+                        store(&entry, &session);
+                    }
+                    session
+                }
+            };
+            caller = format!("the MFA session of {caller}");
+            caller_expires = credentials.expires;
+            mfa_session_entry = Some(entry);
+        } else if !chain.hops.is_empty() {
+            first_hop_mfa = Some((serial, mfa::code(serial, flags.mfa_token.as_deref())?));
+        }
+    }
+
+    for (index, hop) in chain.hops.iter().enumerate() {
+        let mfa = if index == 0 {
+            first_hop_mfa.as_ref().map(|(s, c)| (*s, c.as_str()))
+        } else {
+            None
+        };
+        let context = CallContext {
+            operation: "AssumeRole",
+            role_arn: Some(&hop.role_arn),
+            caller: caller.clone(),
+            renewal: if index == 0 {
+                chain.base.renewal_hint()
+            } else {
+                "assume again with --refresh".into()
+            },
+            caller_expires,
+            used_mfa: mfa.is_some() || mfa_session_entry.is_some(),
+            chained: index > 0,
+            duration_seconds: hop.duration_seconds,
+        };
+        let result = sts
+            .assume_role(
+                &credentials,
+                &hop.role_arn,
+                &hop.session_name,
+                hop.external_id.as_deref(),
+                hop.duration_seconds,
+                mfa,
+                &context,
+            )
+            .await;
+        credentials = match result {
+            Ok(next) => next,
+            Err(failure) => {
+                // A cached MFA session that STS no longer accepts must not be offered again.
+                let stale = matches!(
+                    failure.code.as_deref(),
+                    Some("ExpiredToken" | "InvalidClientTokenId")
+                );
+                if let (0, true, Some(entry)) = (index, stale, &mfa_session_entry) {
+                    cache::remove(entry);
+                }
+                return Err(failure);
+            }
+        };
+        caller = format!("the role {}", hop.role_arn);
+        caller_expires = credentials.expires;
+    }
+    Ok(credentials)
+}

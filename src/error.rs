@@ -1,0 +1,116 @@
+//! Failures a person can act on, each carrying the exit status scripts rely on.
+//!
+//! Everything that reaches the user is a `Failure`: a message of one or two lines and a kind that
+//! decides the exit code. Errors from libraries are translated where they happen, never dumped.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The AWS side or the network failed: exit 1.
+    Aws,
+    /// The command line or the configuration is wrong: exit 2.
+    Usage,
+    /// The user interrupted (Ctrl-C at a prompt): exit 130.
+    Interrupted,
+    /// `exec` could not start its command: 127 when not found, else 126, as shells do.
+    CannotRun(i32),
+}
+
+#[derive(Debug)]
+pub struct Failure {
+    pub kind: Kind,
+    pub message: String,
+    /// The STS error code behind an AWS failure, when there was one.
+    pub code: Option<String>,
+}
+
+impl Failure {
+    pub fn aws(message: impl Into<String>) -> Self {
+        Failure {
+            kind: Kind::Aws,
+            message: message.into(),
+            code: None,
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            kind: Kind::Usage,
+            message: message.into(),
+            code: None,
+        }
+    }
+
+    pub fn interrupted() -> Self {
+        Failure {
+            kind: Kind::Interrupted,
+            message: "interrupted".into(),
+            code: None,
+        }
+    }
+
+    pub fn with_code(mut self, code: &str) -> Self {
+        self.code = Some(code.to_string());
+        self
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match self.kind {
+            Kind::Aws => 1,
+            Kind::Usage => 2,
+            Kind::Interrupted => 130,
+            Kind::CannotRun(status) => status,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// An error and its causes on one line, without repeating a cause its parent already quotes.
+pub fn describe_error(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        let inner_text = inner.to_string();
+        if !text.contains(&inner_text) {
+            text.push_str(": ");
+            text.push_str(&inner_text);
+        }
+        source = inner.source();
+    }
+    text
+}
+
+pub type Result<T, E = Failure> = std::result::Result<T, E>;
+
+/// Makes text from configuration or a server safe to print on a terminal: control characters
+/// (escape sequences among them) are shown as `\xHH` instead of being obeyed.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_neutralises_escape_sequences() {
+        assert_eq!(printable("a\x1b[31mb\n"), "a\\x1b[31mb\\x0a");
+        assert_eq!(printable("prod-é"), "prod-é");
+    }
+}

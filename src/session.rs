@@ -1,0 +1,124 @@
+//! A set of temporary credentials and what the shell should know about it: the one place that
+//! decides which variables `assume` sets and unsets.
+
+use serde::{Deserialize, Serialize};
+
+/// Credentials as STS hands them out; `expires` is Unix seconds.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+    pub expires: Option<i64>,
+}
+
+impl std::fmt::Debug for Credentials {
+    // Secrets never reach a log or a panic message, even by accident.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("expires", &self.expires)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Credentials {
+    pub fn seconds_left(&self, now: i64) -> Option<i64> {
+        self.expires.map(|e| e - now)
+    }
+}
+
+/// The result of an assume: credentials for one target.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub credentials: Credentials,
+    /// What the user asked for: a profile name or a role ARN.
+    pub target: String,
+    /// Set when the target is a profile, so AWS_PROFILE can name it.
+    pub profile: Option<String>,
+    /// The role the credentials belong to; none for a profile that assumes no role.
+    pub role_arn: Option<String>,
+    pub region: Option<String>,
+}
+
+/// Every variable rolecall manages. Each assume unsets all of them before setting its own, so
+/// nothing of an earlier session lingers; `--unset` removes them all.
+pub const MANAGED_VARIABLES: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "ROLECALL_PROFILE",
+    "ROLECALL_ROLE_ARN",
+    "ROLECALL_EXPIRES",
+    "ROLECALL_PREVIOUS",
+];
+
+impl Session {
+    /// One line for a person: `prod-admin (eu-west-1) · role prod-admin in 222222222222 ·
+    /// expires 17:42 (59m)`.
+    pub fn summary(&self, now: i64) -> String {
+        use crate::error::printable;
+        let mut line = printable(&self.target);
+        if let Some(region) = &self.region {
+            line.push_str(&format!(" ({})", printable(region)));
+        }
+        if let Some(arn) = &self.role_arn {
+            // arn:aws:iam::ACCOUNT:role/PATH/NAME
+            let account = arn.split(':').nth(4).unwrap_or("");
+            let name = arn.rsplit('/').next().unwrap_or(arn);
+            line.push_str(&format!(
+                " · role {} in {}",
+                printable(name),
+                printable(account)
+            ));
+        }
+        if let Some(expires) = self.credentials.expires {
+            line.push_str(&format!(
+                " · expires {} ({})",
+                crate::time::local_clock(expires),
+                crate::time::minutes_left(expires - now)
+            ));
+        }
+        line
+    }
+
+    /// The variables this session puts into a shell or a child process, in a stable order.
+    /// `previous` is the target the shell held before, for `assume -`.
+    pub fn variables(&self, previous: Option<&str>) -> Vec<(&'static str, String)> {
+        let creds = &self.credentials;
+        let mut vars = vec![
+            ("AWS_ACCESS_KEY_ID", creds.access_key_id.clone()),
+            ("AWS_SECRET_ACCESS_KEY", creds.secret_access_key.clone()),
+        ];
+        if let Some(token) = &creds.session_token {
+            vars.push(("AWS_SESSION_TOKEN", token.clone()));
+        }
+        if let Some(region) = &self.region {
+            vars.push(("AWS_REGION", region.clone()));
+            vars.push(("AWS_DEFAULT_REGION", region.clone()));
+        }
+        if let Some(expires) = creds.expires {
+            vars.push(("AWS_CREDENTIAL_EXPIRATION", crate::time::rfc3339(expires)));
+        }
+        if let Some(profile) = &self.profile {
+            vars.push(("AWS_PROFILE", profile.clone()));
+        }
+        vars.push(("ROLECALL_PROFILE", self.target.clone()));
+        if let Some(role_arn) = &self.role_arn {
+            vars.push(("ROLECALL_ROLE_ARN", role_arn.clone()));
+        }
+        if let Some(expires) = creds.expires {
+            vars.push(("ROLECALL_EXPIRES", expires.to_string()));
+        }
+        if let Some(previous) = previous {
+            vars.push(("ROLECALL_PREVIOUS", previous.to_string()));
+        }
+        vars
+    }
+}

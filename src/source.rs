@@ -1,0 +1,64 @@
+//! The first credentials of a chain, fetched from wherever the base profile says: static keys
+//! as they are, everything else through aws-config's own providers.
+
+use crate::config::Base;
+use crate::error::{describe_error, printable, Failure, Result};
+use crate::session::Credentials;
+use aws_credential_types::provider::ProvideCredentials;
+use std::time::UNIX_EPOCH;
+
+pub async fn base_credentials(base: &Base) -> Result<Credentials> {
+    let provided = match base {
+        Base::Static { credentials, .. } | Base::Environment { credentials } => {
+            return Ok(credentials.clone())
+        }
+        Base::Process { command, .. } => {
+            aws_config::credential_process::CredentialProcessProvider::new(command.clone())
+                .provide_credentials()
+                .await
+        }
+        Base::Sso { profile } => {
+            aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .profile_name(profile)
+                .build()
+                .provide_credentials()
+                .await
+        }
+        Base::CredentialSource { source, .. } => match source.as_str() {
+            "Environment" => {
+                aws_config::environment::EnvironmentVariableCredentialsProvider::new()
+                    .provide_credentials()
+                    .await
+            }
+            "Ec2InstanceMetadata" => {
+                aws_config::imds::credentials::ImdsCredentialsProvider::builder()
+                    .build()
+                    .provide_credentials()
+                    .await
+            }
+            _ => {
+                aws_config::ecs::EcsCredentialsProvider::builder()
+                    .build()
+                    .provide_credentials()
+                    .await
+            }
+        },
+    };
+    let credentials = provided.map_err(|e| {
+        Failure::aws(format!(
+            "could not get {}: {}\n  {}",
+            base.describe(),
+            printable(&describe_error(&e)),
+            base.renewal_hint()
+        ))
+    })?;
+    Ok(Credentials {
+        access_key_id: credentials.access_key_id().to_string(),
+        secret_access_key: credentials.secret_access_key().to_string(),
+        session_token: credentials.session_token().map(String::from),
+        expires: credentials
+            .expiry()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map(|d| d.as_secs() as i64),
+    })
+}

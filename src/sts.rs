@@ -1,0 +1,303 @@
+//! The STS calls rolecall makes, with the timeouts that keep a silent endpoint from hanging a
+//! shell, and the translation of every STS failure into a message a person can act on.
+
+use crate::error::{describe_error, printable, Failure, Result};
+use crate::session::Credentials;
+use aws_credential_types::Credentials as SdkCredentials;
+use aws_sdk_sts::config::{BehaviorVersion, Region};
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::http::Response;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use std::time::Duration;
+
+/// STS's default when no region is known; the global endpoint answers for every account.
+const FALLBACK_REGION: &str = "us-east-1";
+const DEFAULT_TIMEOUT_SECONDS: u64 = 10;
+const CONNECT_TIMEOUT_SECONDS: u64 = 3;
+
+pub struct Sts {
+    client: aws_sdk_sts::Client,
+    endpoint: String,
+    timeout: Duration,
+}
+
+/// The endpoint override the AWS SDKs honour, so tests and local STS peers work unchanged.
+pub fn endpoint_override() -> Option<String> {
+    ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+}
+
+/// The overall time one STS call may take, retries included: `ROLECALL_STS_TIMEOUT` seconds,
+/// else 10.
+fn overall_timeout() -> Duration {
+    let seconds = std::env::var("ROLECALL_STS_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(DEFAULT_TIMEOUT_SECONDS);
+    Duration::from_secs(seconds)
+}
+
+/// What a failing call was doing, so its error can name the people and things involved.
+pub struct CallContext<'a> {
+    /// `AssumeRole` or `GetSessionToken`.
+    pub operation: &'static str,
+    pub role_arn: Option<&'a str>,
+    /// Whose credentials signed the call, in words.
+    pub caller: String,
+    /// How to renew the caller's credentials when STS says they expired.
+    pub renewal: String,
+    /// When the caller's credentials expire, if known.
+    pub caller_expires: Option<i64>,
+    pub used_mfa: bool,
+    pub chained: bool,
+    pub duration_seconds: Option<i64>,
+}
+
+impl Sts {
+    pub fn new(region: Option<&str>) -> Sts {
+        let timeout = overall_timeout();
+        let endpoint = endpoint_override();
+        let region = region.unwrap_or(FALLBACK_REGION).to_string();
+        let mut builder = aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.clone()))
+            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(CONNECT_TIMEOUT_SECONDS).min(timeout))
+                    .operation_attempt_timeout(timeout / 2)
+                    .operation_timeout(timeout)
+                    .build(),
+            );
+        if let Some(url) = &endpoint {
+            builder = builder.endpoint_url(url.clone());
+        }
+        Sts {
+            client: aws_sdk_sts::Client::from_conf(builder.build()),
+            endpoint: endpoint.unwrap_or_else(|| format!("https://sts.{region}.amazonaws.com")),
+            timeout,
+        }
+    }
+
+    fn signed_by(credentials: &Credentials) -> aws_sdk_sts::config::Builder {
+        aws_sdk_sts::Config::builder().credentials_provider(SdkCredentials::new(
+            credentials.access_key_id.clone(),
+            credentials.secret_access_key.clone(),
+            credentials.session_token.clone(),
+            None,
+            "rolecall",
+        ))
+    }
+
+    pub async fn assume_role(
+        &self,
+        credentials: &Credentials,
+        role_arn: &str,
+        session_name: &str,
+        external_id: Option<&str>,
+        duration_seconds: Option<i64>,
+        mfa: Option<(&str, &str)>,
+        context: &CallContext<'_>,
+    ) -> Result<Credentials> {
+        let duration = duration_seconds
+            .map(|d| i32::try_from(d).unwrap_or(i32::MAX))
+            .unwrap_or(3600);
+        let mut request = self
+            .client
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name(session_name)
+            .duration_seconds(duration)
+            .set_external_id(external_id.map(String::from));
+        if let Some((serial, code)) = mfa {
+            request = request.serial_number(serial).token_code(code);
+        }
+        let output = request
+            .customize()
+            .config_override(Self::signed_by(credentials))
+            .send()
+            .await
+            .map_err(|e| self.explain(e, context))?;
+        let creds = output
+            .credentials()
+            .ok_or_else(|| self.malformed(context, "no credentials in the answer"))?;
+        Ok(convert(creds))
+    }
+
+    pub async fn get_session_token(
+        &self,
+        credentials: &Credentials,
+        serial: &str,
+        code: &str,
+        context: &CallContext<'_>,
+    ) -> Result<Credentials> {
+        let output = self
+            .client
+            .get_session_token()
+            .serial_number(serial)
+            .token_code(code)
+            .customize()
+            .config_override(Self::signed_by(credentials))
+            .send()
+            .await
+            .map_err(|e| self.explain(e, context))?;
+        let creds = output
+            .credentials()
+            .ok_or_else(|| self.malformed(context, "no credentials in the answer"))?;
+        Ok(convert(creds))
+    }
+
+    fn malformed(&self, context: &CallContext<'_>, what: &str) -> Failure {
+        Failure::aws(format!(
+            "{} at {} returned an answer rolecall cannot read ({what}); is that endpoint STS?",
+            context.operation,
+            printable(&self.endpoint)
+        ))
+    }
+
+    fn explain<E>(&self, error: SdkError<E, Response>, context: &CallContext<'_>) -> Failure
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let waited = format!("{}s", self.timeout.as_secs());
+        let endpoint = printable(&self.endpoint);
+        match &error {
+            SdkError::TimeoutError(_) => {
+                return Failure::aws(format!(
+                    "STS at {endpoint} did not answer within {waited}; check your network or \
+                     AWS_ENDPOINT_URL_STS (ROLECALL_STS_TIMEOUT sets the limit)"
+                ))
+            }
+            SdkError::DispatchFailure(failure) => {
+                let reason = if failure.is_timeout() {
+                    format!("did not answer within {waited}")
+                } else {
+                    let detail = std::error::Error::source(&error)
+                        .map(|s| printable(&describe_error(s)))
+                        .unwrap_or_default();
+                    format!("could not be reached ({detail})")
+                };
+                return Failure::aws(format!(
+                    "STS at {endpoint} {reason}; check your network or AWS_ENDPOINT_URL_STS"
+                ));
+            }
+            SdkError::ResponseError(_) => {
+                return self.malformed(context, "the response did not parse");
+            }
+            SdkError::ServiceError(_) => {}
+            _ => {
+                return Failure::aws(format!(
+                    "{} failed: {}",
+                    context.operation,
+                    printable(&describe_error(&error))
+                ))
+            }
+        }
+        let code = error.code().unwrap_or("Unknown").to_string();
+        let message = printable(error.message().unwrap_or(""));
+        let server_date = error
+            .raw_response()
+            .and_then(|r| r.headers().get("date"))
+            .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
+            .map(|d| d.timestamp());
+        let role = context.role_arn.map(printable).unwrap_or_default();
+        self.explain_service_error(&code, &message, server_date, &role, context)
+            .with_code(&code)
+    }
+
+    fn explain_service_error(
+        &self,
+        code: &str,
+        message: &str,
+        server_date: Option<i64>,
+        role: &str,
+        context: &CallContext<'_>,
+    ) -> Failure {
+        let caller = &context.caller;
+        match code {
+            "AccessDenied" if message.contains("MultiFactorAuthentication") => {
+                Failure::aws(format!(
+                    "the MFA code was rejected: it was wrong or already used; wait for the next \
+                     code and try again\n  (STS: {message})"
+                ))
+            }
+            "AccessDenied" => {
+                let who = message
+                    .split_whitespace()
+                    .skip_while(|w| *w != "User:")
+                    .nth(1)
+                    .map(|arn| format!("{arn} ({caller})"))
+                    .unwrap_or_else(|| caller.clone());
+                let mfa = if context.used_mfa {
+                    ""
+                } else {
+                    " (and, if the policy asks for MFA, set mfa_serial on the profile)"
+                };
+                Failure::aws(format!(
+                    "access denied: {who} may not assume {role}\n  the role's trust policy must \
+                     allow that caller{mfa}"
+                ))
+            }
+            "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => {
+                let when = context
+                    .caller_expires
+                    .map(|t| format!(" at {}", crate::time::rfc3339(t)))
+                    .unwrap_or_default();
+                Failure::aws(format!(
+                    "{caller} expired{when}; renew them: {}",
+                    context.renewal
+                ))
+            }
+            "InvalidClientTokenId" | "SignatureDoesNotMatch" | "IncompleteSignature" => {
+                let skew = server_date
+                    .map(|d| crate::time::now() - d)
+                    .filter(|s| s.abs() > 300)
+                    .map(|s| {
+                        format!(
+                            "\n  your clock is {}s {} STS's; fix the system time and try again",
+                            s.abs(),
+                            if s > 0 { "ahead of" } else { "behind" }
+                        )
+                    })
+                    .unwrap_or_default();
+                Failure::aws(format!(
+                    "STS rejected {caller} ({code}): the keys are wrong or revoked; {}{skew}",
+                    context.renewal
+                ))
+            }
+            "ValidationError"
+                if message.contains("DurationSeconds") || message.contains("duration") =>
+            {
+                let asked = context
+                    .duration_seconds
+                    .map(|d| format!(" of {}", crate::time::minutes_left(d)))
+                    .unwrap_or_default();
+                let chained = if context.chained {
+                    "; AWS caps chained roles (assumed with another role's credentials) at 1h"
+                } else {
+                    ""
+                };
+                Failure::aws(format!(
+                    "the duration{asked} is longer than {role} allows: use a shorter -d or raise \
+                     the role's maximum session duration{chained}\n  (STS: {message})"
+                ))
+            }
+            _ => Failure::aws(format!(
+                "{} {role} failed: {code}: {message}",
+                context.operation
+            )),
+        }
+    }
+}
+
+fn convert(creds: &aws_sdk_sts::types::Credentials) -> Credentials {
+    Credentials {
+        access_key_id: creds.access_key_id().to_string(),
+        secret_access_key: creds.secret_access_key().to_string(),
+        session_token: Some(creds.session_token().to_string()),
+        expires: Some(creds.expiration().secs()),
+    }
+}

@@ -1,0 +1,108 @@
+//! Time as rolecall shows and stores it: Unix seconds inside, RFC 3339 UTC for other tools,
+//! local wall-clock time and whole minutes for people.
+
+use chrono::{DateTime, Local, SecondsFormat, TimeZone, Utc};
+
+pub fn now() -> i64 {
+    Utc::now().timestamp()
+}
+
+/// `2026-11-29T17:42:00Z`, the form starship and the AWS SDKs read.
+pub fn rfc3339(unix: i64) -> String {
+    match Utc.timestamp_opt(unix, 0).single() {
+        Some(t) => t.to_rfc3339_opts(SecondsFormat::Secs, true),
+        None => String::new(),
+    }
+}
+
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|t| t.timestamp())
+}
+
+/// `17:42` in the local time zone.
+pub fn local_clock(unix: i64) -> String {
+    match Local.timestamp_opt(unix, 0).single() {
+        Some(t) => t.format("%H:%M").to_string(),
+        None => rfc3339(unix),
+    }
+}
+
+/// `59m`, `3h05m`, or `expired`, for a number of seconds left.
+pub fn minutes_left(seconds: i64) -> String {
+    if seconds <= 0 {
+        return "expired".into();
+    }
+    let minutes = seconds / 60;
+    if minutes < 60 {
+        format!("{minutes}m")
+    } else {
+        format!("{}h{:02}m", minutes / 60, minutes % 60)
+    }
+}
+
+/// Parses `15m`, `1h`, `1h30m`, `90s` or bare seconds (`3600`) into seconds.
+pub fn parse_duration(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if let Ok(seconds) = text.parse::<i64>() {
+        return (seconds > 0).then_some(seconds);
+    }
+    let mut total: i64 = 0;
+    let mut digits = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return None,
+        };
+        let n: i64 = digits.parse().ok()?;
+        digits.clear();
+        total = total.checked_add(n.checked_mul(unit)?)?;
+    }
+    (digits.is_empty() && total > 0).then_some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("15m"), Some(900));
+        assert_eq!(parse_duration("1h"), Some(3600));
+        assert_eq!(parse_duration("1h30m"), Some(5400));
+        assert_eq!(parse_duration("3600"), Some(3600));
+        assert_eq!(parse_duration("90s"), Some(90));
+        assert_eq!(parse_duration("1x"), None);
+        assert_eq!(parse_duration("15"), Some(15));
+        assert_eq!(parse_duration("m"), None);
+        assert_eq!(parse_duration("10m5"), None);
+        assert_eq!(parse_duration("0"), None);
+    }
+
+    #[test]
+    fn rfc3339_round_trip() {
+        assert_eq!(rfc3339(1_795_887_720), "2026-11-29T17:42:00Z");
+        assert_eq!(parse_rfc3339("2026-11-29T17:42:00Z"), Some(1_795_887_720));
+        assert_eq!(
+            parse_rfc3339("2026-11-29T18:42:00+01:00"),
+            Some(1_795_887_720)
+        );
+    }
+
+    #[test]
+    fn minutes() {
+        assert_eq!(minutes_left(3599), "59m");
+        assert_eq!(minutes_left(3600 * 3 + 300), "3h05m");
+        assert_eq!(minutes_left(0), "expired");
+    }
+}
