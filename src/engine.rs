@@ -168,17 +168,7 @@ async fn fetch(
             chained: index > 0,
             duration_seconds: hop.duration_seconds,
         };
-        let result = sts
-            .assume_role(
-                &credentials,
-                &hop.role_arn,
-                &hop.session_name,
-                hop.external_id.as_deref(),
-                hop.duration_seconds,
-                mfa,
-                &context,
-            )
-            .await;
+        let result = sts.assume_role(&credentials, hop, mfa, &context).await;
         credentials = match result {
             Ok(next) => next,
             Err(failure) => {

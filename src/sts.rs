@@ -1,6 +1,7 @@
 //! The STS calls rolecall makes, with the timeouts that keep a silent endpoint from hanging a
 //! shell, and the translation of every STS failure into a message a person can act on.
 
+use crate::config::Hop;
 use crate::error::{describe_error, printable, Failure, Result};
 use crate::session::Credentials;
 use aws_credential_types::Credentials as SdkCredentials;
@@ -95,23 +96,21 @@ impl Sts {
     pub async fn assume_role(
         &self,
         credentials: &Credentials,
-        role_arn: &str,
-        session_name: &str,
-        external_id: Option<&str>,
-        duration_seconds: Option<i64>,
+        hop: &Hop,
         mfa: Option<(&str, &str)>,
         context: &CallContext<'_>,
     ) -> Result<Credentials> {
-        let duration = duration_seconds
+        let duration = hop
+            .duration_seconds
             .map(|d| i32::try_from(d).unwrap_or(i32::MAX))
             .unwrap_or(3600);
         let mut request = self
             .client
             .assume_role()
-            .role_arn(role_arn)
-            .role_session_name(session_name)
+            .role_arn(&hop.role_arn)
+            .role_session_name(&hop.session_name)
             .duration_seconds(duration)
-            .set_external_id(external_id.map(String::from));
+            .set_external_id(hop.external_id.clone());
         if let Some((serial, code)) = mfa {
             request = request.serial_number(serial).token_code(code);
         }
