@@ -1,0 +1,197 @@
+//! The tests' own STS, for what moto cannot do: error responses, silence, malformed answers.
+//! It answers every request with one scripted behaviour and records the Action of each.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Clone)]
+pub enum Behaviour {
+    /// An HTTP status, extra headers and a body.
+    Answer {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    /// Answer AssumeRole and GetSessionToken with these credentials, valid for an hour.
+    Grant {
+        access_key_id: String,
+        secret_access_key: String,
+        session_token: String,
+    },
+    /// Read the request, then never answer.
+    Silent,
+}
+
+impl Behaviour {
+    /// An STS error as the real service writes it.
+    pub fn sts_error(status: u16, code: &str, message: &str) -> Behaviour {
+        Behaviour::Answer {
+            status,
+            headers: Vec::new(),
+            body: format!(
+                "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+                 <Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>\
+                 <RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>"
+            ),
+        }
+    }
+
+    pub fn with_header(self, name: &str, value: &str) -> Behaviour {
+        match self {
+            Behaviour::Answer {
+                status,
+                mut headers,
+                body,
+            } => {
+                headers.push((name.into(), value.into()));
+                Behaviour::Answer {
+                    status,
+                    headers,
+                    body,
+                }
+            }
+            silent => silent,
+        }
+    }
+}
+
+pub struct FakeSts {
+    pub endpoint: String,
+    pub actions: Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeSts {
+    pub fn start(behaviour: Behaviour) -> FakeSts {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake STS");
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let actions = Arc::new(Mutex::new(Vec::new()));
+        let recorded = actions.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let behaviour = behaviour.clone();
+                let recorded = recorded.clone();
+                std::thread::spawn(move || serve(stream, behaviour, recorded));
+            }
+        });
+        FakeSts { endpoint, actions }
+    }
+
+    pub fn actions(&self) -> Vec<String> {
+        self.actions.lock().unwrap().clone()
+    }
+}
+
+fn serve(stream: TcpStream, behaviour: Behaviour, recorded: Arc<Mutex<Vec<String>>>) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    loop {
+        let mut content_length = 0usize;
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    content_length = value.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let mut body = vec![0u8; content_length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let body = String::from_utf8_lossy(&body);
+        let action = body
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("Action="))
+            .unwrap_or("")
+            .to_string();
+        recorded.lock().unwrap().push(action.clone());
+        let answer;
+        let behaviour_now = match &behaviour {
+            Behaviour::Grant {
+                access_key_id,
+                secret_access_key,
+                session_token,
+            } => {
+                answer = Behaviour::Answer {
+                    status: 200,
+                    headers: Vec::new(),
+                    body: grant_body(&action, access_key_id, secret_access_key, session_token),
+                };
+                &answer
+            }
+            other => other,
+        };
+        match behaviour_now {
+            Behaviour::Grant { .. } => unreachable!("turned into an answer above"),
+            Behaviour::Silent => {
+                std::thread::sleep(Duration::from_secs(600));
+                return;
+            }
+            Behaviour::Answer {
+                status,
+                headers,
+                body,
+            } => {
+                let mut response = format!(
+                    "HTTP/1.1 {status} Status\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n",
+                    body.len()
+                );
+                for (name, value) in headers {
+                    response.push_str(&format!("{name}: {value}\r\n"));
+                }
+                response.push_str("\r\n");
+                response.push_str(body);
+                let mut writer = &stream;
+                if writer.write_all(response.as_bytes()).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+fn grant_body(action: &str, key: &str, secret: &str, token: &str) -> String {
+    let expiration = an_hour_from_now();
+    let assumed = if action == "AssumeRole" {
+        "<AssumedRoleUser><AssumedRoleId>AROA:tester</AssumedRoleId>\
+         <Arn>arn:aws:sts::111111111111:assumed-role/fake/tester</Arn></AssumedRoleUser>"
+    } else {
+        ""
+    };
+    format!(
+        "<{action}Response xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><{action}Result>\
+         <Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey>\
+         <SessionToken>{}</SessionToken><Expiration>{expiration}</Expiration></Credentials>\
+         {assumed}</{action}Result><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata>\
+         </{action}Response>",
+        xml_escape(key),
+        xml_escape(secret),
+        xml_escape(token)
+    )
+}
+
+/// An hour from now in RFC 3339.
+fn an_hour_from_now() -> String {
+    (chrono::Utc::now() + chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

@@ -1,0 +1,259 @@
+//! The test world: a temporary HOME with its own ~/.aws, a real STS peer (moto_server) or the
+//! tests' own fault-injecting STS on a free loopback port, and the rolecall binary run inside it,
+//! detached from any terminal so nothing ever waits for a person.
+
+#![allow(dead_code)]
+
+pub mod fake_sts;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_rolecall");
+
+/// A free port on 127.0.0.1, found by binding port 0.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind a loopback port")
+        .port()
+}
+
+/// Fails loudly when a tool the suite needs is missing: a skipped test would hide it.
+pub fn require_tool(name: &str) -> PathBuf {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    });
+    found
+        .unwrap_or_else(|| panic!("`{name}` is not installed: run scripts/test, which installs it"))
+}
+
+/// moto_server on a free loopback port, stopped when dropped.
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let program = require_tool("moto_server");
+        for _attempt in 0..3 {
+            let port = free_port();
+            let child = Command::new(&program)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start moto_server");
+            let mut moto = Moto {
+                child,
+                endpoint: format!("http://127.0.0.1:{port}"),
+            };
+            if moto.wait_ready(port) {
+                return moto;
+            }
+            let _ = moto.child.kill();
+        }
+        panic!("moto_server did not start");
+    }
+
+    fn wait_ready(&mut self, port: u16) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+                let _ = stream.write_all(b"GET /moto-api/ HTTP/1.0\r\n\r\n");
+                let mut buffer = [0u8; 12];
+                if stream.read(&mut buffer).map(|n| n > 0).unwrap_or(false) {
+                    return true;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A temporary HOME with ~/.aws, and the STS endpoint rolecall is pointed at.
+pub struct World {
+    pub home: tempfile::TempDir,
+    pub endpoint: String,
+    pub moto: Option<Moto>,
+}
+
+impl World {
+    /// A world whose STS is moto_server.
+    pub fn with_moto() -> World {
+        let moto = Moto::start();
+        let mut world = World::with_endpoint(&moto.endpoint);
+        world.moto = Some(moto);
+        world
+    }
+
+    /// A world whose STS is whatever listens at `endpoint`.
+    pub fn with_endpoint(endpoint: &str) -> World {
+        let home = tempfile::tempdir().expect("temporary HOME");
+        std::fs::create_dir_all(home.path().join(".aws")).unwrap();
+        World {
+            home,
+            endpoint: endpoint.to_string(),
+            moto: None,
+        }
+    }
+
+    pub fn home(&self) -> &Path {
+        self.home.path()
+    }
+
+    pub fn write_config(&self, text: &str) {
+        std::fs::write(self.home().join(".aws/config"), text).unwrap();
+    }
+
+    pub fn write_credentials(&self, text: &str) {
+        std::fs::write(self.home().join(".aws/credentials"), text).unwrap();
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        self.home().join(".cache/rolecall")
+    }
+
+    /// The environment every process of this world starts from: nothing of the developer's.
+    pub fn environment(&self) -> Vec<(String, String)> {
+        let path = std::env::var("PATH").unwrap_or_default();
+        let bin_dir = Path::new(BIN).parent().unwrap().display().to_string();
+        vec![
+            ("PATH".into(), format!("{bin_dir}:{path}")),
+            ("HOME".into(), self.home().display().to_string()),
+            ("USER".into(), "tester".into()),
+            ("LANG".into(), "C.UTF-8".into()),
+            ("AWS_ENDPOINT_URL_STS".into(), self.endpoint.clone()),
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+            ("ROLECALL_STS_TIMEOUT".into(), "3".into()),
+        ]
+    }
+
+    /// A command in this world, in a session of its own so it has no terminal to prompt on.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command
+            .env_clear()
+            .envs(self.environment())
+            .current_dir(self.home());
+        command.stdin(Stdio::null());
+        // SAFETY: setsid is async-signal-safe and touches no memory of this process.
+        unsafe {
+            command.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+        command
+    }
+
+    pub fn rolecall(&self, args: &[&str]) -> Command {
+        let mut command = self.command(BIN);
+        command.args(args);
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::of(self.rolecall(args))
+    }
+}
+
+/// A finished process, with its output as text.
+pub struct Run {
+    pub status: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    pub fn of(mut command: Command) -> Run {
+        let started = Instant::now();
+        let output: Output = command.output().expect("run command");
+        let run = Run {
+            status: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            elapsed: started.elapsed(),
+        };
+        assert!(
+            !run.stderr.contains("panicked"),
+            "a panic reached the user:\n{}",
+            run.stderr
+        );
+        run
+    }
+
+    pub fn success(self) -> Run {
+        assert_eq!(
+            self.status,
+            Some(0),
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    pub fn failure(self, code: i32) -> Run {
+        assert_eq!(
+            self.status,
+            Some(code),
+            "expected exit {code}\nstdout: {}\nstderr: {}",
+            self.stdout,
+            self.stderr
+        );
+        assert!(
+            self.stdout.is_empty(),
+            "a failure printed to stdout: {}",
+            self.stdout
+        );
+        self
+    }
+
+    /// A non-zero exit that is expected to have written output (a child's, through exec).
+    pub fn failure_allowing_output(self, code: i32) -> Run {
+        assert_eq!(self.status, Some(code), "stderr: {}", self.stderr);
+        self
+    }
+
+    pub fn stderr_has(&self, needle: &str) -> &Run {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// A base profile with long-term keys, in the region given.
+pub const BASE_KEYS: &str = "[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n\
+aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
