@@ -290,10 +290,12 @@ fn check_session_name(name: &str) -> Result<()> {
 }
 
 /// The default session name: the local user, reduced to what STS accepts, so CloudTrail shows
-/// who it was.
+/// who it was. The account database is asked first because shells disagree about `$USER`
+/// (fish resets it), and the name must not change the cache key from one shell to another.
 pub fn default_session_name() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
+    let user = account_name()
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("LOGNAME").ok())
         .unwrap_or_default();
     let mut name: String = user
         .bytes()
@@ -305,6 +307,21 @@ pub fn default_session_name() -> String {
         name = "rolecall".into();
     }
     name
+}
+
+fn account_name() -> Option<String> {
+    // SAFETY: getpwuid returns a pointer into static storage or null; it is read at once, on
+    // the only thread that calls it.
+    unsafe {
+        let entry = libc::getpwuid(libc::geteuid());
+        if entry.is_null() || (*entry).pw_name.is_null() {
+            return None;
+        }
+        std::ffi::CStr::from_ptr((*entry).pw_name)
+            .to_str()
+            .ok()
+            .map(String::from)
+    }
 }
 
 pub fn is_role_arn(target: &str) -> bool {

@@ -195,7 +195,13 @@ impl Sts {
                 ))
             }
         }
-        let code = error.code().unwrap_or("Unknown").to_string();
+        let Some(code) = error.code().map(String::from) else {
+            let status = error
+                .raw_response()
+                .map(|r| r.status().as_u16().to_string())
+                .unwrap_or_default();
+            return self.malformed(context, &format!("an error without a code, HTTP {status}"));
+        };
         let message = printable(error.message().unwrap_or(""));
         let server_date = error
             .raw_response()

@@ -87,11 +87,7 @@ fn three_hop_chain_crosses_accounts_and_regions() {
 
 #[test]
 fn a_chain_makes_one_assume_role_call_per_hop() {
-    let sts = FakeSts::start(Behaviour::Grant {
-        access_key_id: "ASIAFAKE".into(),
-        secret_access_key: "secret".into(),
-        session_token: "token".into(),
-    });
+    let sts = FakeSts::start(Behaviour::grant());
     let world = World::with_endpoint(&sts.endpoint);
     world.write_config(
         "[profile hop-a]\nrole_arn = arn:aws:iam::111111111111:role/a\nsource_profile = base\n\
@@ -156,11 +152,7 @@ fn mfa_code_is_typed_once_per_mfa_session_and_reused_by_other_roles() {
 
 #[test]
 fn the_mfa_session_is_one_get_session_token_call() {
-    let sts = FakeSts::start(Behaviour::Grant {
-        access_key_id: "ASIAFAKE".into(),
-        secret_access_key: "secret".into(),
-        session_token: "token".into(),
-    });
+    let sts = FakeSts::start(Behaviour::grant());
     let world = World::with_endpoint(&sts.endpoint);
     world.write_config(
         "[profile mfa-a]\nrole_arn = arn:aws:iam::111111111111:role/a\nsource_profile = base\n\

@@ -22,9 +22,19 @@ pub enum Behaviour {
     },
     /// Read the request, then never answer.
     Silent,
+    /// The n-th request gets the n-th behaviour; the last one repeats.
+    Sequence(Vec<Behaviour>),
 }
 
 impl Behaviour {
+    pub fn grant() -> Behaviour {
+        Behaviour::Grant {
+            access_key_id: "ASIAFAKE".into(),
+            secret_access_key: "secret".into(),
+            session_token: "token".into(),
+        }
+    }
+
     /// An STS error as the real service writes it.
     pub fn sts_error(status: u16, code: &str, message: &str) -> Behaviour {
         Behaviour::Answer {
@@ -117,8 +127,13 @@ fn serve(stream: TcpStream, behaviour: Behaviour, recorded: Arc<Mutex<Vec<String
             .unwrap_or("")
             .to_string();
         recorded.lock().unwrap().push(action.clone());
+        let count = recorded.lock().unwrap().len();
+        let current = match &behaviour {
+            Behaviour::Sequence(steps) => steps[(count - 1).min(steps.len() - 1)].clone(),
+            other => other.clone(),
+        };
         let answer;
-        let behaviour_now = match &behaviour {
+        let behaviour_now = match &current {
             Behaviour::Grant {
                 access_key_id,
                 secret_access_key,
@@ -134,7 +149,9 @@ fn serve(stream: TcpStream, behaviour: Behaviour, recorded: Arc<Mutex<Vec<String
             other => other,
         };
         match behaviour_now {
-            Behaviour::Grant { .. } => unreachable!("turned into an answer above"),
+            Behaviour::Grant { .. } | Behaviour::Sequence(_) => {
+                unreachable!("resolved to an answer above")
+            }
             Behaviour::Silent => {
                 std::thread::sleep(Duration::from_secs(600));
                 return;

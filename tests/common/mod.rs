@@ -143,7 +143,6 @@ impl World {
         vec![
             ("PATH".into(), format!("{bin_dir}:{path}")),
             ("HOME".into(), self.home().display().to_string()),
-            ("USER".into(), "tester".into()),
             ("LANG".into(), "C.UTF-8".into()),
             ("AWS_ENDPOINT_URL_STS".into(), self.endpoint.clone()),
             ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
@@ -252,6 +251,12 @@ impl Run {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
     }
+}
+
+/// The role session name rolecall defaults to here: the account name of this process's user.
+pub fn expected_session_name() -> String {
+    let out = Command::new("id").arg("-un").output().expect("run id -un");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// A base profile with long-term keys, in the region given.

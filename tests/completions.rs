@@ -1,0 +1,26 @@
+//! The checked-in completion scripts are what the binary generates from its clap definitions.
+
+mod common;
+
+use std::process::Command;
+
+#[test]
+fn checked_in_completions_match_the_binary() {
+    for (shell, file) in [
+        ("bash", "completions/rolecall.bash"),
+        ("zsh", "completions/_rolecall"),
+        ("fish", "completions/rolecall.fish"),
+    ] {
+        let generated = Command::new(common::BIN)
+            .args(["completions", shell])
+            .output()
+            .expect("run rolecall completions");
+        assert!(generated.status.success());
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let checked_in = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            checked_in == generated.stdout,
+            "{file} is stale: run `rolecall completions {shell} > {file}`"
+        );
+    }
+}

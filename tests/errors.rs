@@ -1,0 +1,269 @@
+//! One test per row of the design's error table: the message says what happened and what to do,
+//! the exit code is 1 (AWS side) or 2 (usage/config), and nothing reaches stdout.
+
+mod common;
+
+use common::fake_sts::{Behaviour, FakeSts};
+use common::{World, BASE_KEYS};
+use std::time::Duration;
+
+const ONE_HOP: &str = "[profile base]\nregion = eu-west-1\n\
+[profile demo-admin]\nrole_arn = arn:aws:iam::111111111111:role/admin\nsource_profile = base\n";
+
+fn world_answering(behaviour: Behaviour) -> (FakeSts, World) {
+    let sts = FakeSts::start(behaviour);
+    let world = World::with_endpoint(&sts.endpoint);
+    world.write_config(ONE_HOP);
+    world.write_credentials(BASE_KEYS);
+    (sts, world)
+}
+
+#[test]
+fn access_denied_names_the_caller_the_role_and_the_trust_policy() {
+    let (_sts, world) = world_answering(Behaviour::sts_error(
+        403,
+        "AccessDenied",
+        "User: arn:aws:iam::123456789012:user/ana is not authorized to perform: \
+         sts:AssumeRole on resource: arn:aws:iam::111111111111:role/admin",
+    ));
+    let run = world.run(&["assume", "--json", "demo-admin"]).failure(1);
+    run.stderr_has("arn:aws:iam::123456789012:user/ana")
+        .stderr_has("the keys of profile `base`")
+        .stderr_has("may not assume arn:aws:iam::111111111111:role/admin")
+        .stderr_has("trust policy must allow that caller");
+}
+
+#[test]
+fn expired_token_names_the_profile_and_how_to_renew() {
+    let (_sts, world) = world_answering(Behaviour::sts_error(
+        400,
+        "ExpiredToken",
+        "The security token included in the request is expired",
+    ));
+    world
+        .run(&["assume", "--json", "demo-admin"])
+        .failure(1)
+        .stderr_has("the keys of profile `base` expired")
+        .stderr_has("renew them");
+}
+
+#[test]
+fn invalid_keys_say_wrong_or_revoked() {
+    for code in ["InvalidClientTokenId", "SignatureDoesNotMatch"] {
+        let (_sts, world) = world_answering(Behaviour::sts_error(
+            403,
+            code,
+            "The security token included in the request is invalid.",
+        ));
+        world
+            .run(&["assume", "--json", "demo-admin"])
+            .failure(1)
+            .stderr_has(code)
+            .stderr_has("the keys are wrong or revoked");
+    }
+}
+
+#[test]
+fn invalid_keys_with_a_skewed_clock_blame_the_clock() {
+    let an_hour_ago = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc2822();
+    let (_sts, world) = world_answering(
+        Behaviour::sts_error(403, "SignatureDoesNotMatch", "Signature expired")
+            .with_header("Date", &an_hour_ago),
+    );
+    world
+        .run(&["assume", "--json", "demo-admin"])
+        .failure(1)
+        .stderr_has("your clock is 3600s ahead of STS's");
+}
+
+#[test]
+fn a_rejected_mfa_code_says_try_the_next_one() {
+    let (_sts, world) = world_answering(Behaviour::sts_error(
+        403,
+        "AccessDenied",
+        "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+    ));
+    world.write_config(
+        "[profile mfa]\nrole_arn = arn:aws:iam::111111111111:role/a\nsource_profile = base\n\
+         mfa_serial = arn:aws:iam::000000000000:mfa/ana\n",
+    );
+    world
+        .run(&["assume", "--json", "mfa", "--mfa-token", "123456"])
+        .failure(1)
+        .stderr_has("the MFA code was rejected")
+        .stderr_has("next code");
+}
+
+#[test]
+fn a_duration_too_long_names_the_limit_and_the_chaining_cap() {
+    let (_sts, world) = world_answering(Behaviour::sts_error(
+        400,
+        "ValidationError",
+        "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+    ));
+    world
+        .run(&["assume", "--json", "demo-admin", "-d", "12h"])
+        .failure(1)
+        .stderr_has(
+            "the duration of 12h00m is longer than arn:aws:iam::111111111111:role/admin allows",
+        );
+}
+
+#[test]
+fn a_chained_hop_over_an_hour_mentions_the_aws_cap() {
+    let (_sts, world) = world_answering(Behaviour::Sequence(vec![
+        Behaviour::grant(),
+        Behaviour::sts_error(
+            400,
+            "ValidationError",
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed \
+             by role chaining.",
+        ),
+    ]));
+    world.write_config(&format!(
+        "{ONE_HOP}[profile chained]\nrole_arn = arn:aws:iam::222222222222:role/c\n\
+         source_profile = demo-admin\n"
+    ));
+    world
+        .run(&["assume", "--json", "chained", "-d", "2h"])
+        .failure(1)
+        .stderr_has("the duration of 2h00m is longer than arn:aws:iam::222222222222:role/c allows")
+        .stderr_has("AWS caps chained roles")
+        .stderr_has("at 1h");
+}
+
+#[test]
+fn an_unknown_profile_suggests_the_nearest_names() {
+    let world = World::with_endpoint("http://127.0.0.1:9");
+    world.write_config(ONE_HOP);
+    world
+        .run(&["assume", "--json", "demo-admn"])
+        .failure(2)
+        .stderr_has("no profile named `demo-admn`; did you mean demo-admin?");
+    world
+        .run(&["assume", "--json", "zzzzzz"])
+        .failure(2)
+        .stderr_has("`rolecall profiles` lists them");
+}
+
+#[test]
+fn a_source_profile_loop_is_shown_whole() {
+    let world = World::with_endpoint("http://127.0.0.1:9");
+    world.write_config(
+        "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n\
+         [profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = c\n\
+         [profile c]\nrole_arn = arn:aws:iam::1:role/c\nsource_profile = a\n",
+    );
+    world
+        .run(&["assume", "--json", "a"])
+        .failure(2)
+        .stderr_has("source_profile loop: a → b → c → a");
+}
+
+#[test]
+fn a_refused_port_fails_fast_naming_the_endpoint() {
+    let port = common::free_port();
+    let world = World::with_endpoint(&format!("http://127.0.0.1:{port}"));
+    world.write_config(ONE_HOP);
+    world.write_credentials(BASE_KEYS);
+    let run = world.run(&["assume", "--json", "demo-admin"]).failure(1);
+    run.stderr_has(&format!(
+        "STS at http://127.0.0.1:{port} could not be reached"
+    ));
+    assert!(
+        run.elapsed < Duration::from_secs(5),
+        "took {:?}",
+        run.elapsed
+    );
+}
+
+#[test]
+fn a_silent_endpoint_fails_within_the_timeout_naming_the_wait() {
+    let (_sts, world) = world_answering(Behaviour::Silent);
+    let run = world.run(&["assume", "--json", "demo-admin"]).failure(1);
+    run.stderr_has("did not answer within 3s");
+    // ROLECALL_STS_TIMEOUT is 3 s in the test world: the whole process ends soon after.
+    assert!(
+        run.elapsed < Duration::from_secs(6),
+        "took {:?}",
+        run.elapsed
+    );
+}
+
+#[test]
+fn no_mfa_code_and_no_terminal_asks_for_the_flag() {
+    let (sts, world) = world_answering(Behaviour::Silent);
+    world.write_config(
+        "[profile mfa]\nrole_arn = arn:aws:iam::111111111111:role/a\nsource_profile = base\n\
+         mfa_serial = arn:aws:iam::000000000000:mfa/ana\n",
+    );
+    world
+        .run(&["assume", "--json", "mfa"])
+        .failure(2)
+        .stderr_has("needs an MFA code and there is no terminal to ask on: pass --mfa-token");
+    assert!(sts.actions().is_empty(), "nothing was sent to STS");
+}
+
+#[test]
+fn malformed_answers_and_server_errors_are_reported_not_dumped() {
+    let (_sts, world) = world_answering(Behaviour::Answer {
+        status: 200,
+        headers: Vec::new(),
+        body: "<html>not sts</html>".into(),
+    });
+    world
+        .run(&["assume", "--json", "demo-admin"])
+        .failure(1)
+        .stderr_has("cannot read");
+    let (sts, world) = world_answering(Behaviour::sts_error(503, "ServiceUnavailable", "busy"));
+    world
+        .run(&["assume", "--json", "demo-admin"])
+        .failure(1)
+        .stderr_has("ServiceUnavailable");
+    assert_eq!(sts.actions().len(), 3, "retried, then gave up");
+}
+
+#[test]
+fn configuration_errors_are_one_line_and_exit_2() {
+    let world = World::with_endpoint("http://127.0.0.1:9");
+    let cases: &[(&str, &str)] = &[
+        (
+            "[profile x]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = y\ncredential_source = Environment\n[profile y]\n",
+            "sets both source_profile and credential_source",
+        ),
+        (
+            "[profile x]\nrole_arn = arn:aws:iam::1:role/x\n",
+            "no source_profile or credential_source",
+        ),
+        (
+            "[profile x]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = nope\n",
+            "names source_profile `nope`, which does not exist",
+        ),
+        ("[profile x]\nregion = eu-west-1\n", "profile `x` has no credentials"),
+        (
+            "[profile x]\nrole_arn = not-an-arn\nsource_profile = x\n",
+            "which is not a role ARN",
+        ),
+        (
+            "[profile x]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = y\nduration_seconds = soon\n[profile y]\naws_access_key_id = a\naws_secret_access_key = b\n",
+            "duration_seconds `soon`",
+        ),
+        ("[profile x\nfoo", "does not parse"),
+    ];
+    for (config, message) in cases {
+        world.write_config(config);
+        let run = world.run(&["assume", "--json", "x"]).failure(2);
+        run.stderr_has(message);
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    }
+    world.write_config(ONE_HOP);
+    world
+        .run(&["assume", "--json", "demo-admin", "-d", "soon"])
+        .failure(2)
+        .stderr_has("`soon` is not a duration");
+    world
+        .run(&["assume", "--json", "demo-admin", "-r", "Mars 1"])
+        .failure(2)
+        .stderr_has("is not a region name");
+    world.run(&["assume", "--json"]).failure(2);
+}
