@@ -101,7 +101,7 @@ mod tests {
     #[test]
     fn fish_quoting_escapes_quotes_and_controls() {
         assert_eq!(quote_fish("a'b\\c"), "'a\\'b\\\\c'");
-        assert_eq!(quote_fish("a\nb"), "'a''\\x0a''b'");
+        assert_eq!(quote_fish("a\nb"), "'a'\\x0a'b'");
         assert_eq!(quote_fish(""), "''");
     }
 }
