@@ -2,6 +2,7 @@
 //! without touching the engine.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCandidates;
 use std::ffi::OsString;
 
 #[derive(Debug, Parser)]
@@ -18,6 +19,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Print the shell integration: the assume function, its completion, the prompt segment
+    Init(InitArgs),
     /// Get credentials for TARGET and print shell code (or JSON) that sets them
     Assume(AssumeArgs),
     /// Run one command with the credentials in its environment, leaving the shell alone
@@ -25,6 +28,10 @@ pub enum Command {
     /// Print credential_process JSON (Version 1) so any AWS SDK or tool can use a rolecall profile
     #[command(name = "credential-process")]
     CredentialProcess(CredentialProcessArgs),
+    /// What this shell holds: profile, role, account, region, expiry; exit 1 without a valid session
+    Status(StatusArgs),
+    /// One short line for the prompt, from the environment alone
+    Prompt(PromptArgs),
     /// List profile names, one a line
     Profiles(ProfilesArgs),
     /// Print the completion script for the rolecall binary itself
@@ -45,7 +52,7 @@ pub struct CredentialFlags {
     #[arg(short = 'd', long, value_name = "DURATION")]
     pub duration: Option<String>,
     /// Region to put in the environment and to call STS in
-    #[arg(short = 'r', long, value_name = "REGION")]
+    #[arg(short = 'r', long, value_name = "REGION", add = ArgValueCandidates::new(crate::complete::regions))]
     pub region: Option<String>,
     /// The current code of the MFA device, instead of a prompt on the terminal
     #[arg(long, value_name = "CODE")]
@@ -57,7 +64,7 @@ pub struct CredentialFlags {
     #[arg(long, value_name = "ID")]
     pub external_id: Option<String>,
     /// Profile whose credentials assume a role ARN target (default: the current credentials)
-    #[arg(long, value_name = "PROFILE")]
+    #[arg(long, value_name = "PROFILE", add = ArgValueCandidates::new(crate::complete::profiles))]
     pub source_profile: Option<String>,
     /// Neither read nor write the credential cache
     #[arg(long, conflicts_with = "refresh")]
@@ -65,12 +72,15 @@ pub struct CredentialFlags {
     /// Ignore cached credentials and fetch new ones (the cache is updated)
     #[arg(long)]
     pub refresh: bool,
+    /// Never ask on the terminal: fail when an MFA code would be needed
+    #[arg(long)]
+    pub no_input: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct AssumeArgs {
-    /// Profile name, role ARN, or - for the previous target of this shell
-    #[arg(value_name = "TARGET", required_unless_present = "unset")]
+    /// Profile name, role ARN, or - for the previous target of this shell; none opens a picker
+    #[arg(value_name = "TARGET", add = ArgValueCandidates::new(crate::complete::profiles))]
     pub target: Option<String>,
     /// Print code for this shell (default: from $SHELL)
     #[arg(long, value_enum, conflicts_with = "json")]
@@ -88,7 +98,7 @@ pub struct AssumeArgs {
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     /// Profile name or role ARN
-    #[arg(value_name = "TARGET")]
+    #[arg(value_name = "TARGET", add = ArgValueCandidates::new(crate::complete::profiles))]
     pub target: String,
     #[command(flatten)]
     pub flags: CredentialFlags,
@@ -100,10 +110,48 @@ pub struct ExecArgs {
 #[derive(Debug, Args)]
 pub struct CredentialProcessArgs {
     /// Profile name or role ARN
-    #[arg(value_name = "TARGET")]
+    #[arg(value_name = "TARGET", add = ArgValueCandidates::new(crate::complete::profiles))]
     pub target: String,
     #[command(flatten)]
     pub flags: CredentialFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[arg(value_enum)]
+    pub shell: ShellKind,
+    /// Name of the function that assumes (and of its completion)
+    #[arg(long, value_name = "NAME", default_value = "assume")]
+    pub cmd: String,
+    /// Leave the prompt alone (for starship, p10k, tide: place `rolecall prompt` yourself)
+    #[arg(long)]
+    pub no_prompt: bool,
+    /// Re-assume quietly before a command runs when the session has under 5 minutes left
+    #[arg(long)]
+    pub auto_refresh: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print the status as JSON
+    #[arg(long, conflicts_with = "quiet")]
+    pub json: bool,
+    /// Also ask STS who these credentials belong to (GetCallerIdentity)
+    #[arg(long)]
+    pub verify: bool,
+    /// Print nothing; only the exit status tells
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PromptArgs {
+    /// Template with {profile}, {region}, {account}, {role}, {left} and {expires}
+    #[arg(long, value_name = "F", default_value = "[{profile} {left}]")]
+    pub format: String,
+    /// Wrap colours in this shell's prompt markers (used by the integration)
+    #[arg(long, value_enum)]
+    pub shell: Option<ShellKind>,
 }
 
 #[derive(Debug, Args)]

@@ -120,7 +120,7 @@ async fn fetch(
             credentials = match cached {
                 Some(session) => session,
                 None => {
-                    let code = mfa::code(serial, flags.mfa_token.as_deref())?;
+                    let code = mfa::code(serial, flags.mfa_token.as_deref(), !flags.no_input)?;
                     let context = CallContext {
                         operation: "GetSessionToken",
                         role_arn: None,
@@ -144,7 +144,10 @@ async fn fetch(
             caller_expires = credentials.expires;
             mfa_session_entry = Some(entry);
         } else if !chain.hops.is_empty() {
-            first_hop_mfa = Some((serial, mfa::code(serial, flags.mfa_token.as_deref())?));
+            first_hop_mfa = Some((
+                serial,
+                mfa::code(serial, flags.mfa_token.as_deref(), !flags.no_input)?,
+            ));
         }
     }
 

@@ -7,16 +7,19 @@
 mod cache;
 mod cli;
 mod cmd;
+mod complete;
 mod config;
 mod engine;
 mod error;
 mod mfa;
+mod picker;
 mod session;
 mod shell;
 mod source;
 mod sts;
 mod time;
 
+use clap::error::ErrorKind;
 use clap::Parser;
 use cli::{Cli, Command};
 
@@ -29,8 +32,18 @@ fn main() {
             .unwrap_or_default();
         eprintln!("rolecall: internal error{location}; please report it");
     }));
-    let cli = Cli::parse();
+    // Tab completion: the shell runs `COMPLETE=<shell> rolecall -- WORDS…` and reads candidates.
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command)
+        .completer("rolecall")
+        .complete();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => exit_on_parse_error(error),
+    };
     let result = match cli.command {
+        Command::Init(args) => cmd::init::run(args),
+        Command::Status(args) => cmd::status::run(args),
+        Command::Prompt(args) => cmd::prompt::run(args),
         Command::Assume(args) => cmd::assume::run(args),
         Command::Exec(args) => cmd::exec::run(args),
         Command::CredentialProcess(args) => cmd::credential_process::run(args),
@@ -38,9 +51,30 @@ fn main() {
         Command::Completions(args) => cmd::completions::run(args),
     };
     if let Err(failure) = result {
-        if failure.kind != error::Kind::Interrupted {
+        if failure.kind != error::Kind::Interrupted && !failure.message.is_empty() {
             eprintln!("rolecall: {failure}");
         }
         std::process::exit(failure.exit_code());
     }
+}
+
+/// Help and version go to stdout as usual, except for `assume --shell`, whose stdout the shell
+/// function evaluates: there they go to stderr, so `assume --help` shows help instead of running it.
+fn exit_on_parse_error(error: clap::Error) -> ! {
+    let informational = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    let args: Vec<String> = std::env::args().collect();
+    let evaluated = args.get(1).map(String::as_str) == Some("assume")
+        && args
+            .iter()
+            .any(|a| a == "--shell" || a.starts_with("--shell="));
+    if informational && evaluated {
+        eprint!("{}", error.render().ansi());
+        std::process::exit(0);
+    }
+    error.exit()
 }

@@ -5,9 +5,15 @@ use crate::error::{printable, Failure, Result};
 use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, Write};
 
-pub fn code(serial: &str, given: Option<&str>) -> Result<String> {
+pub fn code(serial: &str, given: Option<&str>, may_ask: bool) -> Result<String> {
     if let Some(code) = given {
         return check(code.trim());
+    }
+    if !may_ask {
+        return Err(Failure::usage(format!(
+            "{} needs an MFA code and --no-input forbids asking: pass --mfa-token CODE",
+            printable(serial)
+        )));
     }
     let tty = OpenOptions::new()
         .read(true)

@@ -149,6 +149,36 @@ impl Sts {
         Ok(convert(creds))
     }
 
+    /// The ARN STS says these credentials belong to.
+    pub async fn get_caller_identity(
+        &self,
+        credentials: &Credentials,
+        label: &str,
+    ) -> Result<String> {
+        let context = CallContext {
+            operation: "GetCallerIdentity",
+            role_arn: None,
+            caller: format!("the credentials of {}", printable(label)),
+            renewal: format!("run assume {} again", printable(label)),
+            caller_expires: credentials.expires,
+            used_mfa: false,
+            chained: false,
+            duration_seconds: None,
+        };
+        let output = self
+            .client
+            .get_caller_identity()
+            .customize()
+            .config_override(Self::signed_by(credentials))
+            .send()
+            .await
+            .map_err(|e| self.explain(e, &context))?;
+        output
+            .arn()
+            .map(String::from)
+            .ok_or_else(|| self.malformed(&context, "no ARN in the answer"))
+    }
+
     fn malformed(&self, context: &CallContext<'_>, what: &str) -> Failure {
         Failure::aws(format!(
             "{} at {} returned an answer rolecall cannot read ({what}); is that endpoint STS?",

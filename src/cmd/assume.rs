@@ -20,6 +20,7 @@ pub fn run(args: AssumeArgs) -> Result<()> {
         Some("-") => env_value("ROLECALL_PREVIOUS")
             .ok_or_else(|| Failure::usage("this shell has no previous target for `assume -`"))?,
         Some(target) => target.to_string(),
+        None if crate::picker::available() && !args.flags.no_input => pick_profile()?,
         None => return Err(Failure::usage("name a profile or role ARN to assume")),
     };
     // Re-assuming the current target keeps the older previous one, so `assume -` still moves.
@@ -44,6 +45,30 @@ pub fn run(args: AssumeArgs) -> Result<()> {
     Ok(())
 }
 
+fn pick_profile() -> Result<String> {
+    let config = crate::config::Config::load()?;
+    let mut choices: Vec<crate::picker::Choice> = config
+        .names()
+        .map(|name| {
+            let profile = config.profile(name);
+            let detail = profile
+                .and_then(|p| p.get("rolecall_description").or_else(|| p.get("role_arn")))
+                .unwrap_or("");
+            crate::picker::Choice {
+                name: name.to_string(),
+                detail: detail.to_string(),
+            }
+        })
+        .collect();
+    if choices.is_empty() {
+        return Err(Failure::usage(
+            "no profiles to pick from: add some to ~/.aws/config",
+        ));
+    }
+    choices.sort_by(|a, b| a.name.cmp(&b.name));
+    crate::picker::pick(&choices)
+}
+
 fn env_value(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
@@ -58,14 +83,14 @@ fn shell_from_environment() -> ShellKind {
 }
 
 fn setup_explanation(shell_kind: ShellKind) -> String {
-    let line = match shell_kind {
-        ShellKind::Bash => "eval \"$(rolecall assume PROFILE --shell bash)\"",
-        ShellKind::Zsh => "eval \"$(rolecall assume PROFILE --shell zsh)\"",
-        ShellKind::Fish => "rolecall assume PROFILE --shell fish | source",
+    let (line, file) = match shell_kind {
+        ShellKind::Bash => ("eval \"$(rolecall init bash)\"", "~/.bashrc"),
+        ShellKind::Zsh => ("eval \"$(rolecall init zsh)\"", "~/.zshrc"),
+        ShellKind::Fish => ("rolecall init fish | source", "~/.config/fish/config.fish"),
     };
     format!(
-        "`rolecall assume` prints shell code that sets credentials, so it is not shown on the \
-         terminal.\n  Run it through your shell instead: {}",
+        "`rolecall assume` prints shell code that sets credentials, so it shows nothing on a \
+         terminal.\n  Add this line to {file}, open a new shell, then run `assume PROFILE`:\n  {}",
         printable(line)
     )
 }

@@ -1,22 +1,28 @@
-//! `rolecall completions`: the completion script for the binary, generated from the clap
-//! definitions so it never drifts from them.
+//! `rolecall completions`: the completion registration for the binary alone, for shells that
+//! load completions from files (the integration from `rolecall init` includes its own). The
+//! candidates come from the binary at Tab time, through clap_complete's dynamic engine.
 
-use crate::cli::{Cli, CompletionsArgs, ShellKind};
-use crate::error::Result;
-use clap::CommandFactory;
-use clap_complete::Shell;
+use crate::cli::{CompletionsArgs, ShellKind};
+use crate::error::{Failure, Result};
+use clap_complete::env::Shells;
 
-pub fn script(shell: ShellKind) -> String {
-    let target = match shell {
-        ShellKind::Bash => Shell::Bash,
-        ShellKind::Zsh => Shell::Zsh,
-        ShellKind::Fish => Shell::Fish,
+pub fn script(shell: ShellKind) -> Result<String> {
+    let name = match shell {
+        ShellKind::Bash => "bash",
+        ShellKind::Zsh => "zsh",
+        ShellKind::Fish => "fish",
     };
+    let shells = Shells::builtins();
+    let completer = shells
+        .completer(name)
+        .ok_or_else(|| Failure::usage(format!("no completion for {name}")))?;
     let mut buffer = Vec::new();
-    clap_complete::generate(target, &mut Cli::command(), "rolecall", &mut buffer);
-    String::from_utf8_lossy(&buffer).into_owned()
+    completer
+        .write_registration("COMPLETE", "rolecall", "rolecall", "rolecall", &mut buffer)
+        .map_err(|e| Failure::aws(format!("cannot write the completion script: {e}")))?;
+    Ok(String::from_utf8_lossy(&buffer).into_owned())
 }
 
 pub fn run(args: CompletionsArgs) -> Result<()> {
-    super::emit(&script(args.shell))
+    super::emit(&script(args.shell)?)
 }

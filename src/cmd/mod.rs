@@ -4,7 +4,10 @@ pub mod assume;
 pub mod completions;
 pub mod credential_process;
 pub mod exec;
+pub mod init;
 pub mod profiles;
+pub mod prompt;
+pub mod status;
 
 use crate::error::{Failure, Result};
 use std::io::Write;

@@ -1,0 +1,110 @@
+# rolecall shell integration for bash. Load it from ~/.bashrc with:
+#   eval "$(rolecall init bash)"
+# Internal names start with __rolecall_; builtins are reached through \builtin and the binary
+# through \command, so aliases cannot change what runs.
+
+# Runs the binary, and evals what it printed only when it succeeded: a failed assume leaves the
+# shell exactly as it was. The binary's exit status is returned.
+__rolecall_assume() {
+    \builtin local __rolecall_out __rolecall_status=0
+    __rolecall_out=$(\command rolecall assume --shell bash "$@") || __rolecall_status=$?
+    if \builtin test "$__rolecall_status" -eq 0; then
+        \builtin eval -- "$__rolecall_out"
+    fi
+    \builtin return "$__rolecall_status"
+}
+
+__ROLECALL_CMD__() {
+    __rolecall_assume "$@"
+}
+
+# Completion for the function and the binary: the binary lists the candidates (profiles with
+# their descriptions, flags, regions); the function's words are completed as `rolecall assume …`.
+__rolecall_complete() {
+    \builtin local -a __rolecall_words
+    \builtin local __rolecall_index=$COMP_CWORD __rolecall_line
+    __rolecall_words=("${COMP_WORDS[@]}")
+    __rolecall_words[COMP_CWORD]=$2
+    if \builtin test "$1" != rolecall; then
+        __rolecall_words=(rolecall assume "${__rolecall_words[@]:1}")
+        __rolecall_index=$((COMP_CWORD + 1))
+    fi
+    COMPREPLY=()
+    while IFS= \builtin read -r __rolecall_line || \builtin test -n "$__rolecall_line"; do
+        COMPREPLY+=("$__rolecall_line")
+    done < <(_CLAP_IFS=$'\n' _CLAP_COMPLETE_INDEX=$__rolecall_index COMPLETE=bash \
+        \command rolecall -- "${__rolecall_words[@]}" 2>/dev/null)
+}
+\builtin complete -F __rolecall_complete rolecall __ROLECALL_CMD__
+
+# rolecall:prompt-begin
+# The prompt segment: `[profile 42m] ` before the user's PS1. The binary is asked only while a
+# session is active; the segment it prints contains no character bash would expand.
+__rolecall_update_prompt() {
+    \builtin local __rolecall_segment=""
+    if \builtin test -n "${ROLECALL_PROFILE-}"; then
+        __rolecall_segment=$(\command rolecall prompt --shell bash 2>/dev/null) || __rolecall_segment=""
+    fi
+    if \builtin test -n "$__rolecall_segment"; then
+        __rolecall_segment+=" "
+    fi
+    PS1=$__rolecall_segment${PS1#"${__rolecall_prompt_prefix-}"}
+    __rolecall_prompt_prefix=$__rolecall_segment
+}
+# rolecall:prompt-end
+
+# rolecall:refresh-begin
+# Auto-refresh: at the first command after each prompt, a session with under 5 minutes left is
+# re-assumed quietly. Deciding that costs no process: bash's printf tells the time.
+__rolecall_refresh_due() {
+    \builtin local __rolecall_now
+    case ${ROLECALL_EXPIRES-} in
+        '' | *[!0-9]*) \builtin return 1 ;;
+    esac
+    \builtin test -n "${ROLECALL_PROFILE-}" || \builtin return 1
+    \builtin printf -v __rolecall_now '%(%s)T' -1
+    \builtin test $((ROLECALL_EXPIRES - __rolecall_now)) -lt 300
+}
+
+__rolecall_preexec() {
+    \builtin test "${__rolecall_armed-}" = 1 || \builtin return 0
+    __rolecall_armed=0
+    __rolecall_refresh_due || \builtin return 0
+    \builtin local __rolecall_out
+    if __rolecall_out=$(\command rolecall assume --shell bash --no-input -- "$ROLECALL_PROFILE" 2>/dev/null); then
+        \builtin eval -- "$__rolecall_out"
+    else
+        \builtin printf 'rolecall: %s expires in under 5 minutes and cannot be renewed without you: run __ROLECALL_CMD__ %s\n' \
+            "$ROLECALL_PROFILE" "$ROLECALL_PROFILE" >&2
+    fi
+}
+
+if \builtin test -z "$(\builtin trap -p DEBUG)"; then
+    \builtin trap '__rolecall_preexec' DEBUG
+fi
+# rolecall:refresh-end
+
+# Runs before each prompt; keeps the exit status the user's prompt may show.
+__rolecall_hook() {
+    \builtin local __rolecall_status=$?
+    # rolecall:prompt-begin
+    __rolecall_update_prompt
+    # rolecall:prompt-end
+    # rolecall:refresh-begin
+    __rolecall_armed=1
+    # rolecall:refresh-end
+    \builtin return "$__rolecall_status"
+}
+
+case $'\n'"${PROMPT_COMMAND[*]-}"$'\n' in
+    *__rolecall_hook*) ;;
+    *)
+        if [[ "$(\builtin declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
+            PROMPT_COMMAND+=(__rolecall_hook)
+        else
+            # A string PROMPT_COMMAND (bash before 5.1, or set so by the user) gets a new line.
+            # shellcheck disable=SC2178,SC2128
+            PROMPT_COMMAND="${PROMPT_COMMAND:+$PROMPT_COMMAND$'\n'}__rolecall_hook"
+        fi
+        ;;
+esac

@@ -1,0 +1,78 @@
+# rolecall shell integration for fish. Load it from ~/.config/fish/config.fish with:
+#   rolecall init fish | source
+# Internal names start with __rolecall_; the binary is reached through `command`, so functions
+# or abbreviations of the same name cannot change what runs.
+
+# Runs the binary, and sources what it printed only when it succeeded: a failed assume leaves
+# the shell exactly as it was. The binary's exit status is returned.
+function __rolecall_assume
+    set -l __rolecall_out (command rolecall assume --shell fish $argv)
+    set -l __rolecall_status $status
+    if test $__rolecall_status -eq 0
+        string join \n -- $__rolecall_out | source
+    end
+    return $__rolecall_status
+end
+
+function __ROLECALL_CMD__ --description 'Assume an AWS role in this shell (rolecall)'
+    __rolecall_assume $argv
+end
+
+# Completion for the function and the binary: the binary lists the candidates with their
+# descriptions; the function's words are completed as `rolecall assume …`.
+function __rolecall_complete
+    set -l __rolecall_words (commandline --current-process --tokenize --cut-at-cursor)
+    if test "$__rolecall_words[1]" != rolecall
+        set __rolecall_words rolecall assume $__rolecall_words[2..-1]
+    end
+    COMPLETE=fish command rolecall -- $__rolecall_words (commandline --current-token) 2>/dev/null
+end
+complete --erase --command rolecall
+complete --erase --command __ROLECALL_CMD__
+complete --keep-order --exclusive --command rolecall --arguments '(__rolecall_complete)'
+complete --keep-order --exclusive --command __ROLECALL_CMD__ --arguments '(__rolecall_complete)'
+
+function __rolecall_return --description 'Sets $status for the next command'
+    return $argv[1]
+end
+
+# rolecall:prompt-begin
+# The prompt segment: `[profile 42m] ` before the user's prompt. The original fish_prompt is kept
+# once (loading twice wraps nothing twice) and sees the same $status it would have seen.
+if not functions --query __rolecall_original_fish_prompt
+    if functions --query fish_prompt
+        functions --copy fish_prompt __rolecall_original_fish_prompt
+    else
+        function __rolecall_original_fish_prompt
+            echo -n '> '
+        end
+    end
+    function fish_prompt
+        set -l __rolecall_status $status
+        if test -n "$ROLECALL_PROFILE"
+            set -l __rolecall_segment (command rolecall prompt --shell fish 2>/dev/null)
+            and test -n "$__rolecall_segment"
+            and echo -n "$__rolecall_segment "
+        end
+        __rolecall_return $__rolecall_status
+        __rolecall_original_fish_prompt
+    end
+end
+# rolecall:prompt-end
+
+# rolecall:refresh-begin
+# Auto-refresh: before each command line runs, a session with under 5 minutes left is re-assumed
+# quietly. Deciding that costs no process: a file's mtime plus its age is the time now.
+function __rolecall_preexec --on-event fish_preexec
+    test -n "$ROLECALL_PROFILE"; or return 0
+    string match --quiet --regex '^[0-9]+$' -- "$ROLECALL_EXPIRES"; or return 0
+    set -l __rolecall_now (math (path mtime /) + (path mtime --relative /))
+    test (math $ROLECALL_EXPIRES - $__rolecall_now) -lt 300; or return 0
+    set -l __rolecall_out (command rolecall assume --shell fish --no-input -- $ROLECALL_PROFILE 2>/dev/null)
+    if test $status -eq 0
+        string join \n -- $__rolecall_out | source
+    else
+        echo "rolecall: $ROLECALL_PROFILE expires in under 5 minutes and cannot be renewed without you: run __ROLECALL_CMD__ $ROLECALL_PROFILE" >&2
+    end
+end
+# rolecall:refresh-end

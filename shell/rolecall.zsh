@@ -1,0 +1,83 @@
+# shellcheck shell=bash
+# (zsh has no shellcheck dialect; this file keeps to syntax both shells read alike.)
+# rolecall shell integration for zsh. Load it from ~/.zshrc, after compinit, with:
+#   eval "$(rolecall init zsh)"
+# Internal names start with __rolecall_; builtins are reached through \builtin and the binary
+# through \command, so aliases cannot change what runs.
+
+# Runs the binary, and evals what it printed only when it succeeded: a failed assume leaves the
+# shell exactly as it was. The binary's exit status is returned.
+__rolecall_assume() {
+    \builtin local __rolecall_out
+    \builtin local -i __rolecall_status=0
+    __rolecall_out=$(\command rolecall assume --shell zsh "$@") || __rolecall_status=$?
+    if (( __rolecall_status == 0 )); then
+        \builtin eval -- "$__rolecall_out"
+    fi
+    \builtin return $__rolecall_status
+}
+
+__ROLECALL_CMD__() {
+    __rolecall_assume "$@"
+}
+
+# Completion for the function and the binary: the binary lists the candidates as value:description
+# pairs; the function's words are completed as `rolecall assume …`.
+__rolecall_complete() {
+    \builtin local -a __rolecall_words __rolecall_candidates
+    \builtin local -i __rolecall_index=$(( CURRENT - 1 ))
+    \builtin local __rolecall_line
+    __rolecall_words=("${words[@]}")
+    if [[ ${words[1]} != rolecall ]]; then
+        __rolecall_words=(rolecall assume "${words[@]:1}")
+        __rolecall_index+=1
+    fi
+    while IFS= \builtin read -r __rolecall_line || \builtin test -n "$__rolecall_line"; do
+        __rolecall_candidates+=("$__rolecall_line")
+    done < <(_CLAP_IFS=$'\n' _CLAP_COMPLETE_INDEX=$__rolecall_index COMPLETE=zsh \
+        \command rolecall -- "${__rolecall_words[@]}" 2>/dev/null)
+    if (( ${#__rolecall_candidates[@]} )); then
+        _describe -V values __rolecall_candidates
+    fi
+}
+if \builtin whence compdef >/dev/null 2>&1; then
+    compdef __rolecall_complete rolecall __ROLECALL_CMD__
+fi
+
+\builtin autoload -Uz add-zsh-hook
+
+# rolecall:prompt-begin
+# The prompt segment: `[profile 42m] ` before the user's PROMPT, renewed before each prompt. The
+# binary is asked only while a session is active; its segment escapes `%` and contains nothing
+# PROMPT_SUBST would expand.
+__rolecall_precmd() {
+    \builtin local __rolecall_status=$? __rolecall_segment=""
+    if [[ -n ${ROLECALL_PROFILE-} ]]; then
+        __rolecall_segment=$(\command rolecall prompt --shell zsh 2>/dev/null) || __rolecall_segment=""
+    fi
+    [[ -n $__rolecall_segment ]] && __rolecall_segment+=" "
+    PROMPT=$__rolecall_segment${PROMPT#"${__rolecall_prompt_prefix-}"}
+    __rolecall_prompt_prefix=$__rolecall_segment
+    \builtin return $__rolecall_status
+}
+add-zsh-hook precmd __rolecall_precmd
+# rolecall:prompt-end
+
+# rolecall:refresh-begin
+# Auto-refresh: before each command line runs, a session with under 5 minutes left is re-assumed
+# quietly. Deciding that costs no process: zsh/datetime tells the time.
+\builtin zmodload -F zsh/datetime p:EPOCHSECONDS
+__rolecall_preexec() {
+    [[ -n ${ROLECALL_PROFILE-} && ${ROLECALL_EXPIRES-} == [0-9]* && ${ROLECALL_EXPIRES} != *[^0-9]* ]] ||
+        \builtin return 0
+    (( ROLECALL_EXPIRES - EPOCHSECONDS < 300 )) || \builtin return 0
+    \builtin local __rolecall_out
+    if __rolecall_out=$(\command rolecall assume --shell zsh --no-input -- "$ROLECALL_PROFILE" 2>/dev/null); then
+        \builtin eval -- "$__rolecall_out"
+    else
+        \builtin printf 'rolecall: %s expires in under 5 minutes and cannot be renewed without you: run __ROLECALL_CMD__ %s\n' \
+            "$ROLECALL_PROFILE" "$ROLECALL_PROFILE" >&2
+    fi
+}
+add-zsh-hook preexec __rolecall_preexec
+# rolecall:refresh-end

@@ -1,0 +1,90 @@
+//! `rolecall init <shell>`: prints the shell integration from `shell/`, embedded in the binary.
+//! Optional parts sit between `rolecall:NAME-begin` and `rolecall:NAME-end` marker lines and
+//! are left out when not wanted, so the printed script holds only what runs.
+
+use crate::cli::{InitArgs, ShellKind};
+use crate::error::{printable, Failure, Result};
+
+const BASH: &str = include_str!("../../shell/rolecall.bash");
+const ZSH: &str = include_str!("../../shell/rolecall.zsh");
+const FISH: &str = include_str!("../../shell/rolecall.fish");
+
+/// The function name placeholder in the templates.
+const CMD_PLACEHOLDER: &str = "__ROLECALL_CMD__";
+
+pub fn run(args: InitArgs) -> Result<()> {
+    super::emit(&script(&args)?)
+}
+
+pub fn script(args: &InitArgs) -> Result<String> {
+    let valid_name = args
+        .cmd
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && args
+            .cmd
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !valid_name || args.cmd == "rolecall" {
+        return Err(Failure::usage(format!(
+            "`{}` cannot name the function: use letters, digits, _ and -, not rolecall",
+            printable(&args.cmd)
+        )));
+    }
+    let template = match args.shell {
+        ShellKind::Bash => BASH,
+        ShellKind::Zsh => ZSH,
+        ShellKind::Fish => FISH,
+    };
+    let mut left_out = Vec::new();
+    if args.no_prompt {
+        left_out.push("prompt");
+    }
+    if !args.auto_refresh {
+        left_out.push("refresh");
+    }
+    Ok(without_parts(template, &left_out).replace(CMD_PLACEHOLDER, &args.cmd))
+}
+
+/// The template without the marked parts named in `left_out`, and without any marker lines.
+fn without_parts(template: &str, left_out: &[&str]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut skipping: Option<&str> = None;
+    for line in template.lines() {
+        let marker = line.trim().strip_prefix("# rolecall:");
+        match (marker, skipping) {
+            (Some(m), None) => {
+                if let Some(part) = m.strip_suffix("-begin") {
+                    if left_out.contains(&part) {
+                        skipping = left_out.iter().copied().find(|p| *p == part);
+                    }
+                }
+            }
+            (Some(m), Some(part)) => {
+                if m.strip_suffix("-end") == Some(part) {
+                    skipping = None;
+                }
+            }
+            (None, None) => {
+                out.push_str(line);
+                out.push('\n');
+            }
+            (None, Some(_)) => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marked_parts_are_left_out_and_markers_removed() {
+        let template = "a\n# rolecall:prompt-begin\nb\n# rolecall:prompt-end\n  # rolecall:refresh-begin\nc\n  # rolecall:refresh-end\nd\n";
+        assert_eq!(without_parts(template, &["prompt"]), "a\nc\nd\n");
+        assert_eq!(without_parts(template, &[]), "a\nb\nc\nd\n");
+        assert_eq!(without_parts(template, &["prompt", "refresh"]), "a\nd\n");
+    }
+}

@@ -1,0 +1,155 @@
+//! `rolecall prompt`: one short line for the prompt, from the environment alone — no files, no
+//! network, no runtime — because it runs before every prompt.
+
+use crate::cli::{PromptArgs, ShellKind};
+use crate::error::Result;
+use crate::session::Credentials;
+use std::io::IsTerminal;
+
+/// Under this many seconds left, the segment turns yellow.
+const WARN_SECONDS: i64 = 10 * 60;
+
+pub fn run(args: PromptArgs) -> Result<()> {
+    let Some(state) = EnvSession::read() else {
+        return Ok(());
+    };
+    let now = crate::time::now();
+    let left = state.expires.map(|e| e - now);
+    let colour = match left {
+        Some(l) if l <= 0 => Some("31"),
+        Some(l) if l < WARN_SECONDS => Some("33"),
+        _ => None,
+    };
+    let text = safe_for_prompts(&render(&args.format, &state, left), args.shell);
+    let use_colour = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && (args.shell.is_some() || std::io::stdout().is_terminal());
+    let line = match colour.filter(|_| use_colour) {
+        Some(code) => {
+            let (open, close) = match args.shell {
+                // Readline's markers for bytes that take no room on the line.
+                Some(ShellKind::Bash) => ("\x01", "\x02"),
+                Some(ShellKind::Zsh) => ("%{", "%}"),
+                _ => ("", ""),
+            };
+            format!("{open}\x1b[{code}m{close}{text}{open}\x1b[0m{close}")
+        }
+        None => text,
+    };
+    super::emit(&(line + "\n"))
+}
+
+/// What the environment says about the session this shell holds.
+pub struct EnvSession {
+    pub profile: String,
+    pub role_arn: Option<String>,
+    pub region: Option<String>,
+    pub expires: Option<i64>,
+}
+
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+impl EnvSession {
+    /// The rolecall session in this environment, if any.
+    pub fn read() -> Option<EnvSession> {
+        let profile = env_value("ROLECALL_PROFILE")?;
+        Some(EnvSession {
+            profile,
+            role_arn: env_value("ROLECALL_ROLE_ARN"),
+            region: env_value("AWS_REGION").or_else(|| env_value("AWS_DEFAULT_REGION")),
+            expires: env_value("ROLECALL_EXPIRES")
+                .and_then(|e| e.parse().ok())
+                .or_else(|| {
+                    env_value("AWS_CREDENTIAL_EXPIRATION")
+                        .and_then(|t| crate::time::parse_rfc3339(&t))
+                }),
+        })
+    }
+
+    pub fn account(&self) -> Option<&str> {
+        self.role_arn.as_deref().and_then(|a| a.split(':').nth(4))
+    }
+
+    pub fn role_name(&self) -> Option<&str> {
+        self.role_arn.as_deref().and_then(|a| a.rsplit('/').next())
+    }
+
+    pub fn credentials_present() -> bool {
+        env_value("AWS_ACCESS_KEY_ID").is_some() && env_value("AWS_SECRET_ACCESS_KEY").is_some()
+    }
+
+    /// The environment's credentials, for calls that check them.
+    pub fn credentials(&self) -> Option<Credentials> {
+        Some(Credentials {
+            access_key_id: env_value("AWS_ACCESS_KEY_ID")?,
+            secret_access_key: env_value("AWS_SECRET_ACCESS_KEY")?,
+            session_token: env_value("AWS_SESSION_TOKEN"),
+            expires: self.expires,
+        })
+    }
+}
+
+fn render(format: &str, state: &EnvSession, left: Option<i64>) -> String {
+    let left_text = left.map(crate::time::minutes_left).unwrap_or_default();
+    let expires_text = state
+        .expires
+        .map(crate::time::local_clock)
+        .unwrap_or_default();
+    format
+        .replace("{profile}", &state.profile)
+        .replace("{region}", state.region.as_deref().unwrap_or(""))
+        .replace("{account}", state.account().unwrap_or(""))
+        .replace("{role}", state.role_name().unwrap_or(""))
+        .replace("{left}", &left_text)
+        .replace("{expires}", &expires_text)
+}
+
+/// Prompts are expanded again by the shell that shows them, so the text keeps no character that
+/// bash or zsh would act on (`$`, backquote, `\`, `!`, quotes, controls); zsh's `%` is doubled
+/// so it stays a literal percent sign.
+fn safe_for_prompts(text: &str, shell: Option<ShellKind>) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' if shell == Some(ShellKind::Zsh) => out.push_str("%%"),
+            '$' | '`' | '\\' | '!' | '"' | '\'' => out.push('?'),
+            c if c.is_control() => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(profile: &str) -> EnvSession {
+        EnvSession {
+            profile: profile.into(),
+            role_arn: Some("arn:aws:iam::222222222222:role/ops/admin".into()),
+            region: Some("eu-west-1".into()),
+            expires: Some(1000),
+        }
+    }
+
+    #[test]
+    fn placeholders() {
+        let s = state("prod");
+        assert_eq!(
+            render("{profile} {account} {role} {region} {left}", &s, Some(2520)),
+            "prod 222222222222 admin eu-west-1 42m"
+        );
+        assert_eq!(render("[{profile} {left}]", &s, Some(-5)), "[prod expired]");
+    }
+
+    #[test]
+    fn hostile_text_is_inert() {
+        assert_eq!(
+            safe_for_prompts("a$(x)`y`\\!%\x1b", Some(ShellKind::Zsh)),
+            "a?(x)?y???%%?"
+        );
+        assert_eq!(safe_for_prompts("50%", Some(ShellKind::Bash)), "50%");
+    }
+}

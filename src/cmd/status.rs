@@ -1,0 +1,97 @@
+//! `rolecall status`: what this shell holds, read from its environment; exit 0 only while a valid
+//! session is active, so scripts can test it. `--verify` asks STS who the credentials are.
+
+use super::prompt::EnvSession;
+use crate::cli::StatusArgs;
+use crate::error::{printable, Failure, Result};
+use crate::time;
+use serde_json::json;
+
+pub fn run(args: StatusArgs) -> Result<()> {
+    let now = time::now();
+    let state = EnvSession::read();
+    let has_credentials = EnvSession::credentials_present();
+    let Some(state) = state.filter(|_| has_credentials) else {
+        return Err(quiet_unless(
+            args.quiet,
+            "no rolecall session in this shell: run assume PROFILE",
+        ));
+    };
+    let left = state.expires.map(|e| e - now);
+    let valid = left.is_none_or(|l| l > 0);
+    let identity = if args.verify && valid {
+        Some(verify(&state)?)
+    } else {
+        None
+    };
+    if args.json {
+        let document = json!({
+            "profile": state.profile,
+            "role_arn": state.role_arn,
+            "account": state.account(),
+            "region": state.region,
+            "expiration": state.expires.map(time::rfc3339),
+            "seconds_left": left,
+            "valid": valid,
+            "identity": identity,
+        });
+        super::emit(&(document.to_string() + "\n"))?;
+    } else if !args.quiet {
+        let mut text = String::new();
+        let mut row = |label: &str, value: &str| {
+            if !value.is_empty() {
+                text.push_str(&format!("{label:<9}{}\n", printable(value)));
+            }
+        };
+        row("profile", &state.profile);
+        row("role", state.role_arn.as_deref().unwrap_or(""));
+        row("account", state.account().unwrap_or(""));
+        row("region", state.region.as_deref().unwrap_or(""));
+        if let (Some(expires), Some(left)) = (state.expires, left) {
+            row(
+                "expires",
+                &format!(
+                    "{} ({})",
+                    time::local_clock(expires),
+                    time::rfc3339(expires)
+                ),
+            );
+            row("left", &time::minutes_left(left));
+        }
+        row("identity", identity.as_deref().unwrap_or(""));
+        super::emit(&text)?;
+    }
+    if valid {
+        Ok(())
+    } else {
+        Err(quiet_unless(
+            args.quiet,
+            &format!(
+                "the session of {} has expired: run assume {} again",
+                printable(&state.profile),
+                printable(&state.profile)
+            ),
+        ))
+    }
+}
+
+/// An exit status of 1, with a message unless `-q`.
+fn quiet_unless(quiet: bool, message: &str) -> Failure {
+    let mut failure = Failure::aws(message);
+    if quiet {
+        failure.message.clear();
+    }
+    failure
+}
+
+fn verify(state: &EnvSession) -> Result<String> {
+    let credentials = state
+        .credentials()
+        .ok_or_else(|| Failure::aws("no credentials in this shell to verify"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::aws(format!("cannot start the network runtime: {e}")))?;
+    let sts = crate::sts::Sts::new(state.region.as_deref());
+    runtime.block_on(sts.get_caller_identity(&credentials, &state.profile))
+}

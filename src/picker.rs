@@ -1,0 +1,193 @@
+//! The type-to-filter profile picker for `assume` with no target. It draws on the terminal
+//! itself (/dev/tty), never on stdout, which the shell function captures.
+
+use crate::error::{printable, Failure, Result};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+
+/// How many matches are shown at once.
+const VISIBLE: usize = 10;
+
+pub struct Choice {
+    pub name: String,
+    pub detail: String,
+}
+
+/// The terminal in raw mode; the original mode comes back when this is dropped.
+struct RawTerminal {
+    tty: File,
+    original: libc::termios,
+}
+
+impl RawTerminal {
+    fn open() -> Option<RawTerminal> {
+        let tty = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .ok()?;
+        let fd = tty.as_raw_fd();
+        // SAFETY: termios is plain data, filled by tcgetattr before use.
+        let mut original: libc::termios = unsafe { std::mem::zeroed() };
+        // SAFETY: fd is an open terminal for the lifetime of `tty`.
+        if unsafe { libc::tcgetattr(fd, &mut original) } != 0 {
+            return None;
+        }
+        let mut raw = original;
+        // No line buffering, no echo, and Ctrl-C as a byte, so the terminal is always restored.
+        raw.c_lflag &= !(libc::ICANON | libc::ECHO | libc::ISIG | libc::IEXTEN);
+        raw.c_iflag &= !(libc::IXON | libc::ICRNL);
+        raw.c_cc[libc::VMIN] = 1;
+        raw.c_cc[libc::VTIME] = 0;
+        // SAFETY: as above; raw is a valid termios derived from the current one.
+        if unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &raw) } != 0 {
+            return None;
+        }
+        Some(RawTerminal { tty, original })
+    }
+
+    fn read_byte(&mut self) -> Option<u8> {
+        let mut byte = [0u8; 1];
+        match self.tty.read(&mut byte) {
+            Ok(1) => Some(byte[0]),
+            _ => None,
+        }
+    }
+
+    /// The next byte if one arrives within 50 ms: tells a lone Esc from an arrow key.
+    fn read_byte_soon(&mut self) -> Option<u8> {
+        let mut poll = libc::pollfd {
+            fd: self.tty.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, for the duration of the call.
+        let ready = unsafe { libc::poll(&mut poll, 1, 50) };
+        if ready == 1 {
+            self.read_byte()
+        } else {
+            None
+        }
+    }
+}
+
+impl Drop for RawTerminal {
+    fn drop(&mut self) {
+        let _ = self.tty.write_all(b"\r\x1b[J\x1b[?25h");
+        // SAFETY: restores the mode read in `open` on the same descriptor.
+        unsafe {
+            libc::tcsetattr(self.tty.as_raw_fd(), libc::TCSAFLUSH, &self.original);
+        }
+    }
+}
+
+/// Whether a picker can be shown: stdin is a terminal and /dev/tty opens.
+pub fn available() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && OpenOptions::new().read(true).open("/dev/tty").is_ok()
+}
+
+fn matches(choice: &Choice, query: &str) -> bool {
+    let name = choice.name.to_lowercase();
+    let mut rest = name.chars();
+    let in_name = query.chars().all(|q| rest.any(|c| c == q));
+    in_name || choice.detail.to_lowercase().contains(query)
+}
+
+/// Lets the person pick one of `choices`; `Failure::interrupted` when they cancel.
+pub fn pick(choices: &[Choice]) -> Result<String> {
+    let mut terminal = RawTerminal::open()
+        .ok_or_else(|| Failure::usage("cannot open the terminal for the profile picker"))?;
+    let mut query = String::new();
+    let mut selected = 0usize;
+    loop {
+        let lowered = query.to_lowercase();
+        let shown: Vec<&Choice> = choices.iter().filter(|c| matches(c, &lowered)).collect();
+        selected = selected.min(shown.len().saturating_sub(1));
+        draw(&mut terminal.tty, &query, &shown, selected);
+        let Some(byte) = terminal.read_byte() else {
+            return Err(Failure::interrupted());
+        };
+        match byte {
+            b'\r' | b'\n' => {
+                if let Some(choice) = shown.get(selected) {
+                    return Ok(choice.name.clone());
+                }
+            }
+            3 | 4 => return Err(Failure::interrupted()),
+            0x1b => match terminal.read_byte_soon() {
+                Some(b'[') | Some(b'O') => match terminal.read_byte_soon() {
+                    Some(b'A') => selected = selected.saturating_sub(1),
+                    Some(b'B') => selected += 1,
+                    _ => {}
+                },
+                _ => return Err(Failure::interrupted()),
+            },
+            16 => selected = selected.saturating_sub(1),
+            14 => selected += 1,
+            0x7f | 8 => {
+                query.pop();
+                selected = 0;
+            }
+            21 => {
+                query.clear();
+                selected = 0;
+            }
+            byte if byte >= 0x20 => {
+                // Read the rest of a UTF-8 character before adding it to the query.
+                let mut bytes = vec![byte];
+                let extra = match byte {
+                    0xc0..=0xdf => 1,
+                    0xe0..=0xef => 2,
+                    0xf0..=0xf7 => 3,
+                    _ => 0,
+                };
+                for _ in 0..extra {
+                    bytes.extend(terminal.read_byte());
+                }
+                if let Ok(text) = std::str::from_utf8(&bytes) {
+                    query.push_str(text);
+                    selected = 0;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn draw(tty: &mut File, query: &str, shown: &[&Choice], selected: usize) {
+    let start = selected.saturating_sub(VISIBLE - 1);
+    let mut screen = format!(
+        "\r\x1b[J\x1b[?25lassume> {}  ({} of profiles)",
+        printable(query),
+        shown.len()
+    );
+    let rows: Vec<&&Choice> = shown.iter().skip(start).take(VISIBLE).collect();
+    for (offset, choice) in rows.iter().enumerate() {
+        let marker = if start + offset == selected {
+            "\x1b[7m>"
+        } else {
+            " "
+        };
+        let detail = if choice.detail.is_empty() {
+            String::new()
+        } else {
+            format!("  \x1b[2m{}\x1b[22m", printable(&choice.detail))
+        };
+        screen.push_str(&format!(
+            "\r\n{marker} {}{detail}\x1b[0m",
+            printable(&choice.name)
+        ));
+    }
+    if shown.is_empty() {
+        screen.push_str("\r\n  no profile matches");
+    }
+    let lines_below = rows.len().max(1);
+    screen.push_str(&format!(
+        "\x1b[{lines_below}A\r\x1b[{}C",
+        8 + query.chars().count()
+    ));
+    let _ = tty.write_all(screen.as_bytes());
+    let _ = tty.flush();
+}
