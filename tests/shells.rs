@@ -266,8 +266,7 @@ fn on_a_terminal_assume_prints_no_secrets_only_the_setup() {
     let run = Run::of(command);
     assert_eq!(run.status, Some(2), "{}{}", run.stdout, run.stderr);
     assert!(
-        run.stdout
-            .contains("eval \"$(rolecall assume PROFILE --shell bash)\""),
+        run.stdout.contains("eval \"$(rolecall init bash)\""),
         "{}",
         run.stdout
     );
