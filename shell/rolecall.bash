@@ -48,7 +48,8 @@ __rolecall_update_prompt() {
     if \builtin test -n "$__rolecall_segment"; then
         __rolecall_segment+=" "
     fi
-    PS1=$__rolecall_segment${PS1#"${__rolecall_prompt_prefix-}"}
+    \builtin local __rolecall_ps1="${PS1-}"
+    PS1=$__rolecall_segment${__rolecall_ps1#"${__rolecall_prompt_prefix-}"}
     __rolecall_prompt_prefix=$__rolecall_segment
 }
 # rolecall:prompt-end

@@ -73,7 +73,13 @@ fn exit_on_parse_error(error: clap::Error) -> ! {
             .iter()
             .any(|a| a == "--shell" || a.starts_with("--shell="));
     if informational && evaluated {
-        eprint!("{}", error.render().ansi());
+        use std::io::IsTerminal;
+        let rendered = error.render();
+        if std::io::stderr().is_terminal() {
+            eprint!("{}", rendered.ansi());
+        } else {
+            eprint!("{rendered}");
+        }
         std::process::exit(0);
     }
     error.exit()

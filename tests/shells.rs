@@ -184,27 +184,6 @@ fn hostile_values_from_sts_are_inert_in_each_shell() {
 }
 
 #[test]
-fn a_failed_assume_leaves_the_shell_as_it_was() {
-    let world = World::with_moto();
-    world.write_config(ONE_HOP);
-    world.write_credentials(BASE_KEYS);
-    for shell in SHELLS {
-        let guarded = match shell {
-            "fish" => "set out (rolecall assume no-such-profile --shell fish); and printf '%s\\n' $out | source".to_string(),
-            _ => format!("if out=$(rolecall assume no-such-profile --shell {shell}); then eval \"$out\"; fi"),
-        };
-        let body = [export(shell, "AWS_PROFILE", "kept"), guarded].join("\n");
-        let (run, env) = shell_environment(&world, shell, &body);
-        assert!(
-            run.stderr.contains("no profile named `no-such-profile`"),
-            "{}",
-            run.stderr
-        );
-        assert_eq!(env.get("AWS_PROFILE").map(String::as_str), Some("kept"));
-    }
-}
-
-#[test]
 fn the_aws_cli_accepts_the_exported_variables_as_the_assumed_role() {
     require_tool("aws");
     let world = World::with_moto();

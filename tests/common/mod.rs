@@ -262,3 +262,104 @@ pub fn expected_session_name() -> String {
 /// A base profile with long-term keys, in the region given.
 pub const BASE_KEYS: &str = "[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n\
 aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
+
+/// An interactive shell in a detached tmux server of its own, for what only a terminal shows:
+/// prompts, Tab completion, the picker.
+pub struct Tmux {
+    socket: String,
+    env: Vec<(String, String)>,
+}
+
+impl Tmux {
+    /// Starts `command` (a shell) in a 120x40 window inside `world`.
+    pub fn start(world: &World, command: &str) -> Tmux {
+        require_tool("tmux");
+        let socket = format!("rolecall-test-{}-{}", std::process::id(), free_port());
+        let tmux = Tmux {
+            socket,
+            env: world.environment(),
+        };
+        let mut start = world.command("tmux");
+        start.args([
+            "-L",
+            &tmux.socket,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            command,
+        ]);
+        let status = start.status().expect("start tmux");
+        assert!(status.success(), "tmux did not start");
+        tmux
+    }
+
+    fn tmux(&self) -> Command {
+        let mut command = Command::new("tmux");
+        command
+            .env_clear()
+            .envs(self.env.clone())
+            .args(["-L", &self.socket]);
+        command
+    }
+
+    /// Types `keys` literally.
+    pub fn type_text(&self, keys: &str) {
+        let status = self
+            .tmux()
+            .args(["send-keys", "-l", keys])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Presses named keys: Enter, Tab, Escape, C-c, Down…
+    pub fn press(&self, keys: &[&str]) {
+        let status = self.tmux().arg("send-keys").args(keys).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// Types a line and presses Enter.
+    pub fn line(&self, text: &str) {
+        self.type_text(text);
+        self.press(&["Enter"]);
+    }
+
+    pub fn screen(&self) -> String {
+        let output = self
+            .tmux()
+            .args(["capture-pane", "-p", "-J"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Waits up to ten seconds for the screen to satisfy `test`; the screen then.
+    pub fn wait_for(&self, what: &str, test: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let screen = self.screen();
+            if test(&screen) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; the screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn wait_for_text(&self, text: &str) -> String {
+        self.wait_for(text, |screen| screen.contains(text))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux().arg("kill-server").output();
+    }
+}
