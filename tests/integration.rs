@@ -466,10 +466,10 @@ fn the_picker_opens_on_the_terminal_and_assumes_the_choice() {
 #[test]
 fn status_reports_the_session_and_exits_by_validity() {
     let world = world();
-    for shell in ["bash"] {
+    {
         let run = run_shell(
             &world,
-            shell,
+            "bash",
             "",
             "rolecall status || echo no-session=$?\nassume prod-admin 2>/dev/null\nrolecall status\n\
              rolecall status --verify | grep identity\nrolecall status --json\n\
