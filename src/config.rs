@@ -5,7 +5,7 @@ use crate::cli::CredentialFlags;
 use crate::error::{describe_error, printable, Failure, Result};
 use crate::session::Credentials;
 use aws_config::profile::{Profile, ProfileSet};
-use aws_runtime::env_config::file::EnvConfigFiles;
+use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_types::os_shim_internal::{Env, Fs};
 use std::future::Future;
 use std::pin::pin;
@@ -30,31 +30,58 @@ fn run_ready<F: Future>(future: F) -> F::Output {
 
 impl Config {
     pub fn load() -> Result<Config> {
-        for (variable, _) in [("AWS_CONFIG_FILE", ()), ("AWS_SHARED_CREDENTIALS_FILE", ())] {
-            // aws-config treats an unreadable file as empty; a person who named it wants to know.
-            if let Some(path) = std::env::var_os(variable) {
-                if let Err(e) = std::fs::File::open(&path) {
-                    if e.kind() != std::io::ErrorKind::NotFound {
-                        return Err(Failure::usage(format!(
-                            "cannot read {} ({variable}): {e}",
-                            printable(&path.to_string_lossy())
-                        )));
-                    }
-                }
+        let sources = [
+            (EnvConfigFileKind::Config, "AWS_CONFIG_FILE", ".aws/config"),
+            (
+                EnvConfigFileKind::Credentials,
+                "AWS_SHARED_CREDENTIALS_FILE",
+                ".aws/credentials",
+            ),
+        ];
+        let mut files = Vec::new();
+        for (kind, variable, default) in sources {
+            if let Some((path, contents)) = read_config_file(variable, default)? {
+                files.push((kind, path, contents));
             }
         }
-        let loaded = run_ready(aws_config::profile::load(
-            &Fs::real(),
-            &Env::real(),
-            &EnvConfigFiles::default(),
-            None,
-        ));
-        match loaded {
+        let parse = |files: &[(EnvConfigFileKind, String, String)]| {
+            let mut set = EnvConfigFiles::builder();
+            for (kind, _, contents) in files {
+                set = set.with_contents(*kind, contents.clone());
+            }
+            if files.is_empty() {
+                set = set.with_contents(EnvConfigFileKind::Config, "");
+            }
+            run_ready(aws_config::profile::load(
+                &Fs::real(),
+                &Env::real(),
+                &set.build(),
+                None,
+            ))
+        };
+        match parse(&files) {
             Ok(profiles) => Ok(Config { profiles }),
-            Err(e) => Err(Failure::usage(format!(
-                "your AWS config does not parse: {}",
-                printable(&describe_error(&e))
-            ))),
+            Err(error) => {
+                // Parsed together the files lose their names; find the one at fault.
+                let culprit = files
+                    .iter()
+                    .find_map(|file| {
+                        let single = std::slice::from_ref(file);
+                        parse(single).err().map(|e| (file.1.clone(), e))
+                    })
+                    .map(|(path, e)| {
+                        let text = describe_error(&e);
+                        let detail = text
+                            .split_once(" on line ")
+                            .map_or(text.as_str(), |(_, d)| d);
+                        format!("{path} line {detail}")
+                    })
+                    .unwrap_or_else(|| describe_error(&error));
+                Err(Failure::usage(format!(
+                    "your AWS config does not parse: {}",
+                    printable(&culprit)
+                )))
+            }
         }
     }
 
@@ -106,6 +133,45 @@ impl Config {
             .chain(self.profile("default"))
             .find_map(|p| non_empty(p.get("region")))
     }
+}
+
+/// Reads one of the two files: the one `variable` names, else `~/{default}`. A file the person
+/// named must exist; any file that exists must be a readable, UTF-8 text file. aws-config would
+/// treat each of these problems as an empty file, which shows up as a baffling "no profile".
+fn read_config_file(variable: &str, default: &str) -> Result<Option<(String, String)>> {
+    let named = std::env::var_os(variable).filter(|v| !v.is_empty());
+    let path = match &named {
+        Some(path) => std::path::PathBuf::from(path),
+        None => match dirs::home_dir() {
+            Some(home) => home.join(default),
+            None => return Ok(None),
+        },
+    };
+    let shown = printable(&path.to_string_lossy());
+    let origin = if named.is_some() {
+        format!(" (named by {variable})")
+    } else {
+        String::new()
+    };
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && named.is_none() => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Failure::usage(format!("{shown}{origin} does not exist")))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
+            return Err(Failure::usage(format!(
+                "{shown}{origin} is a directory, not a file"
+            )))
+        }
+        Err(e) => return Err(Failure::usage(format!("cannot read {shown}{origin}: {e}"))),
+    };
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Failure::usage(format!(
+            "{shown}{origin} is not UTF-8 text; save it as UTF-8"
+        ))
+    })?;
+    Ok(Some((path.to_string_lossy().into_owned(), text)))
 }
 
 fn non_empty(value: Option<&str>) -> Option<String> {
@@ -243,6 +309,12 @@ impl Overrides {
                 ))
             })?),
         };
+        if let Some(seconds) = duration_seconds {
+            check_duration(seconds, "-d")?;
+        }
+        if let Some(id) = &flags.external_id {
+            check_external_id(id)?;
+        }
         if let Some(region) = &flags.region {
             check_region(region)?;
         }
@@ -256,6 +328,32 @@ impl Overrides {
             external_id: flags.external_id.clone(),
             source_profile: flags.source_profile.clone(),
         })
+    }
+}
+
+/// STS accepts 15 minutes to 12 hours; asking for more or less fails there anyway, later.
+fn check_duration(seconds: i64, what: &str) -> Result<()> {
+    if (900..=43_200).contains(&seconds) {
+        Ok(())
+    } else {
+        Err(Failure::usage(format!(
+            "{what} asks for {}; STS allows 15m to 12h (and 1h for chained roles)",
+            crate::time::minutes_left(seconds)
+        )))
+    }
+}
+
+fn check_external_id(id: &str) -> Result<()> {
+    let valid = (2..=1224).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@:/_-".contains(&b));
+    if valid {
+        Ok(())
+    } else {
+        Err(Failure::usage(
+            "an external ID is 2 to 1224 of letters, digits and +=,.@:/_-",
+        ))
     }
 }
 
@@ -324,8 +422,21 @@ fn account_name() -> Option<String> {
     }
 }
 
+/// `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME` with a 12-digit account and a name.
 pub fn is_role_arn(target: &str) -> bool {
-    target.starts_with("arn:") && target.contains(":role/")
+    let parts: Vec<&str> = target.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = parts.as_slice() else {
+        return false;
+    };
+    *arn == "arn"
+        && !partition.is_empty()
+        && *service == "iam"
+        && region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource
+            .strip_prefix("role/")
+            .is_some_and(|name| !name.is_empty() && !name.ends_with('/'))
 }
 
 fn environment_credentials() -> Option<Credentials> {
@@ -343,6 +454,11 @@ impl Config {
     pub fn chain(&self, target: &str, overrides: &Overrides) -> Result<ProfileChain> {
         let mut chain = if is_role_arn(target) {
             self.role_arn_chain(target, overrides)?
+        } else if target.starts_with("arn:") {
+            return Err(Failure::usage(format!(
+                "`{}` is not a role ARN: use arn:aws:iam::ACCOUNT:role/NAME with a 12-digit account",
+                printable(target)
+            )));
         } else {
             if self.profile(target).is_none() {
                 return Err(self.unknown_profile(target, None));
@@ -364,9 +480,13 @@ impl Config {
             if let Some(seconds) = overrides.duration_seconds {
                 last.duration_seconds = Some(seconds);
             }
-        } else if overrides.external_id.is_some() || overrides.session_name.is_some() {
+        } else if overrides.external_id.is_some()
+            || overrides.session_name.is_some()
+            || overrides.duration_seconds.is_some()
+        {
             return Err(Failure::usage(format!(
-                "profile `{}` assumes no role, so --external-id and --session-name do not apply",
+                "profile `{}` assumes no role, so --duration, --external-id and --session-name \
+                 do not apply",
                 printable(target)
             )));
         }
@@ -472,6 +592,19 @@ impl Config {
                             printable(&name),
                             printable(&source)
                         )));
+                    }
+                    if source == "Environment" {
+                        // Read now, so the cache key names these keys and a missing key is a
+                        // configuration error, not a network one.
+                        let credentials = environment_credentials().ok_or_else(|| {
+                            Failure::usage(format!(
+                                "profile `{}` takes its credentials from the environment \
+                                 (credential_source = Environment), but AWS_ACCESS_KEY_ID and \
+                                 AWS_SECRET_ACCESS_KEY are not set",
+                                printable(&name)
+                            ))
+                        })?;
+                        break Base::Environment { credentials };
                     }
                     break Base::CredentialSource {
                         profile: name.clone(),

@@ -97,7 +97,7 @@ async fn fetch(
     endpoint: &str,
 ) -> Result<Credentials> {
     let mut credentials = source::base_credentials(&chain.base).await?;
-    let sts = Sts::new(chain.region.as_deref());
+    let sts = Sts::new(chain.region.as_deref())?;
     let mut caller = chain.base.describe();
     let mut caller_expires = credentials.expires;
     let mut first_hop_mfa: Option<(&str, String)> = None;

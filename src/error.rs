@@ -75,10 +75,12 @@ impl std::error::Error for Failure {}
 
 /// An error and its causes on one line, without repeating a cause its parent already quotes.
 pub fn describe_error(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
+    // Library messages may span lines; an error here is one line.
+    let one_line = |text: String| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut text = one_line(error.to_string());
     let mut source = error.source();
     while let Some(inner) = source {
-        let inner_text = inner.to_string();
+        let inner_text = one_line(inner.to_string());
         if !text.contains(&inner_text) {
             text.push_str(": ");
             text.push_str(&inner_text);

@@ -68,8 +68,10 @@ pub fn render(shell: ShellKind, unset: &[&str], set: &[(&str, String)]) -> Strin
             }
         }
         ShellKind::Fish => {
-            for name in unset {
-                let _ = writeln!(out, "set -e {name};");
+            if !unset.is_empty() {
+                // `set -e` of an unset variable fails, and fish's `set` passes the last status
+                // on; `true` makes a sourced assume end with status 0.
+                let _ = writeln!(out, "set -e {}; true;", unset.join(" "));
             }
             for (name, value) in set {
                 let _ = writeln!(out, "set -gx {name} {};", quote_fish(value));

@@ -25,11 +25,6 @@ pub async fn base_credentials(base: &Base) -> Result<Credentials> {
                 .await
         }
         Base::CredentialSource { source, .. } => match source.as_str() {
-            "Environment" => {
-                aws_config::environment::EnvironmentVariableCredentialsProvider::new()
-                    .provide_credentials()
-                    .await
-            }
             "Ec2InstanceMetadata" => {
                 aws_config::imds::credentials::ImdsCredentialsProvider::builder()
                     .build()

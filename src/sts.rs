@@ -32,13 +32,39 @@ pub fn endpoint_override() -> Option<String> {
 
 /// The overall time one STS call may take, retries included: `ROLECALL_STS_TIMEOUT` seconds,
 /// else 10.
-fn overall_timeout() -> Duration {
-    let seconds = std::env::var("ROLECALL_STS_TIMEOUT")
+fn overall_timeout() -> Result<Duration> {
+    let Some(text) = std::env::var("ROLECALL_STS_TIMEOUT")
         .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .filter(|s| *s > 0)
-        .unwrap_or(DEFAULT_TIMEOUT_SECONDS);
-    Duration::from_secs(seconds)
+        .filter(|t| !t.is_empty())
+    else {
+        return Ok(Duration::from_secs(DEFAULT_TIMEOUT_SECONDS));
+    };
+    match text.parse::<u64>() {
+        Ok(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
+        _ => Err(Failure::usage(format!(
+            "ROLECALL_STS_TIMEOUT is `{}`; it must be a whole number of seconds, like 10",
+            printable(&text)
+        ))),
+    }
+}
+
+/// The endpoint must be an http(s) URL; anything else would fail deep inside the SDK.
+fn check_endpoint(url: &str) -> Result<()> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let host_ok = rest.is_some_and(|r| {
+        let host = r.split(['/', '?']).next().unwrap_or("");
+        !host.is_empty() && !r.contains(char::is_whitespace)
+    });
+    if host_ok {
+        Ok(())
+    } else {
+        Err(Failure::usage(format!(
+            "AWS_ENDPOINT_URL_STS (or AWS_ENDPOINT_URL) is `{}`, which is not an http(s) URL",
+            printable(url)
+        )))
+    }
 }
 
 /// What a failing call was doing, so its error can name the people and things involved.
@@ -58,9 +84,12 @@ pub struct CallContext<'a> {
 }
 
 impl Sts {
-    pub fn new(region: Option<&str>) -> Sts {
-        let timeout = overall_timeout();
+    pub fn new(region: Option<&str>) -> Result<Sts> {
+        let timeout = overall_timeout()?;
         let endpoint = endpoint_override();
+        if let Some(url) = &endpoint {
+            check_endpoint(url)?;
+        }
         let region = region.unwrap_or(FALLBACK_REGION).to_string();
         let mut builder = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -76,11 +105,11 @@ impl Sts {
         if let Some(url) = &endpoint {
             builder = builder.endpoint_url(url.clone());
         }
-        Sts {
+        Ok(Sts {
             client: aws_sdk_sts::Client::from_conf(builder.build()),
             endpoint: endpoint.unwrap_or_else(|| format!("https://sts.{region}.amazonaws.com")),
             timeout,
-        }
+        })
     }
 
     fn signed_by(credentials: &Credentials) -> aws_sdk_sts::config::Builder {
@@ -217,11 +246,12 @@ impl Sts {
                 return self.malformed(context, "the response did not parse");
             }
             SdkError::ServiceError(_) => {}
+            // Other failures carry the request in their text, secrets included: never print it.
             _ => {
                 return Failure::aws(format!(
-                    "{} failed: {}",
-                    context.operation,
-                    printable(&describe_error(&error))
+                    "{} could not be sent to STS at {endpoint}; check AWS_ENDPOINT_URL_STS and the \
+                     region",
+                    context.operation
                 ))
             }
         }

@@ -448,3 +448,24 @@ fn the_cache_ignores_entries_it_did_not_write_safely() {
     let text = std::fs::read_to_string(&entry).unwrap();
     assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok());
 }
+
+#[test]
+fn environment_sourced_roles_are_cached_per_source_key() {
+    let world = World::with_moto();
+    world.write_config(
+        "[profile from-env]\nrole_arn = arn:aws:iam::666666666666:role/e\ncredential_source = Environment\n",
+    );
+    let mut keys = Vec::new();
+    for source_key in ["AKIAFIRSTSOURCE", "AKIASECONDSOURCE"] {
+        let mut command = world.rolecall(&["assume", "--json", "from-env"]);
+        command
+            .env("AWS_ACCESS_KEY_ID", source_key)
+            .env("AWS_SECRET_ACCESS_KEY", "secret");
+        let json = common::Run::of(command).success().json();
+        keys.push(var(&json, "AWS_ACCESS_KEY_ID").to_string());
+    }
+    assert_ne!(
+        keys[0], keys[1],
+        "another source identity got the first one's role keys"
+    );
+}

@@ -150,9 +150,9 @@ fn an_unknown_profile_suggests_the_nearest_names() {
 fn a_source_profile_loop_is_shown_whole() {
     let world = World::with_endpoint("http://127.0.0.1:9");
     world.write_config(
-        "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n\
-         [profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = c\n\
-         [profile c]\nrole_arn = arn:aws:iam::1:role/c\nsource_profile = a\n",
+        "[profile a]\nrole_arn = arn:aws:iam::111111111111:role/a\nsource_profile = b\n\
+         [profile b]\nrole_arn = arn:aws:iam::111111111111:role/b\nsource_profile = c\n\
+         [profile c]\nrole_arn = arn:aws:iam::111111111111:role/c\nsource_profile = a\n",
     );
     world
         .run(&["assume", "--json", "a"])
@@ -228,15 +228,15 @@ fn configuration_errors_are_one_line_and_exit_2() {
     let world = World::with_endpoint("http://127.0.0.1:9");
     let cases: &[(&str, &str)] = &[
         (
-            "[profile x]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = y\ncredential_source = Environment\n[profile y]\n",
+            "[profile x]\nrole_arn = arn:aws:iam::111111111111:role/x\nsource_profile = y\ncredential_source = Environment\n[profile y]\n",
             "sets both source_profile and credential_source",
         ),
         (
-            "[profile x]\nrole_arn = arn:aws:iam::1:role/x\n",
+            "[profile x]\nrole_arn = arn:aws:iam::111111111111:role/x\n",
             "no source_profile or credential_source",
         ),
         (
-            "[profile x]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = nope\n",
+            "[profile x]\nrole_arn = arn:aws:iam::111111111111:role/x\nsource_profile = nope\n",
             "names source_profile `nope`, which does not exist",
         ),
         ("[profile x]\nregion = eu-west-1\n", "profile `x` has no credentials"),
@@ -245,7 +245,7 @@ fn configuration_errors_are_one_line_and_exit_2() {
             "which is not a role ARN",
         ),
         (
-            "[profile x]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = y\nduration_seconds = soon\n[profile y]\naws_access_key_id = a\naws_secret_access_key = b\n",
+            "[profile x]\nrole_arn = arn:aws:iam::111111111111:role/x\nsource_profile = y\nduration_seconds = soon\n[profile y]\naws_access_key_id = a\naws_secret_access_key = b\n",
             "duration_seconds `soon`",
         ),
         ("[profile x\nfoo", "does not parse"),
@@ -266,4 +266,91 @@ fn configuration_errors_are_one_line_and_exit_2() {
         .failure(2)
         .stderr_has("is not a region name");
     world.run(&["assume", "--json"]).failure(2);
+}
+
+#[test]
+fn config_files_that_cannot_be_used_are_named() {
+    let world = World::with_endpoint("http://127.0.0.1:9");
+    let cases: Vec<(std::path::PathBuf, &str)> = vec![
+        (world.home().join("missing"), "does not exist"),
+        (world.home().to_path_buf(), "is a directory"),
+        (world.home().join("latin1"), "is not UTF-8 text"),
+    ];
+    std::fs::write(world.home().join("latin1"), b"[profile caf\xe9]\n").unwrap();
+    for (path, message) in cases {
+        let mut command = world.rolecall(&["profiles"]);
+        command.env("AWS_CONFIG_FILE", &path);
+        let run = common::Run::of(command).failure(2);
+        run.stderr_has(message).stderr_has("AWS_CONFIG_FILE");
+        assert!(
+            run.stderr.contains(&path.display().to_string()),
+            "{}",
+            run.stderr
+        );
+    }
+    world.write_config("[profile ok]\nregion = eu-west-1\n[profile broken\n");
+    world
+        .run(&["profiles"])
+        .failure(2)
+        .stderr_has(".aws/config line 3: Profile definition must end with ']'");
+}
+
+#[test]
+fn environment_settings_that_cannot_work_are_usage_errors() {
+    let (_sts, world) = world_answering(Behaviour::Silent);
+    let mut command = world.rolecall(&["assume", "--json", "demo-admin", "--no-cache"]);
+    command.env("AWS_ENDPOINT_URL_STS", "not a url");
+    let run = common::Run::of(command).failure(2);
+    run.stderr_has("not an http(s) URL");
+    assert!(
+        !run.stderr.contains("RoleArn"),
+        "the request leaked: {}",
+        run.stderr
+    );
+
+    let mut command = world.rolecall(&["assume", "--json", "demo-admin"]);
+    command.env("ROLECALL_STS_TIMEOUT", "soon");
+    common::Run::of(command)
+        .failure(2)
+        .stderr_has("ROLECALL_STS_TIMEOUT is `soon`");
+
+    let mut command = world.rolecall(&["assume", "demo-admin"]);
+    command.env("SHELL", "/bin/tcsh");
+    common::Run::of(command)
+        .failure(2)
+        .stderr_has("not tcsh: pass --shell or --json");
+}
+
+#[test]
+fn flags_and_targets_sts_would_reject_are_caught_before_any_call() {
+    let (sts, world) = world_answering(Behaviour::Silent);
+    let cases: &[(&[&str], &str)] = &[
+        (&["demo-admin", "-d", "5m"], "STS allows 15m to 12h"),
+        (&["demo-admin", "-d", "13h"], "STS allows 15m to 12h"),
+        (&["base", "-d", "1h"], "assumes no role, so --duration"),
+        (
+            &["demo-admin", "--external-id", ""],
+            "an external ID is 2 to 1224",
+        ),
+        (&["arn:aws:iam::123:role/x"], "is not a role ARN"),
+        (&["arn:aws:iam::123456789012:role/"], "is not a role ARN"),
+    ];
+    for (args, message) in cases {
+        let mut all = vec!["assume", "--json"];
+        all.extend_from_slice(args);
+        world.run(&all).failure(2).stderr_has(message);
+    }
+    assert!(sts.actions().is_empty(), "nothing reached STS");
+}
+
+#[test]
+fn credential_source_environment_without_keys_is_a_configuration_error() {
+    let world = World::with_endpoint("http://127.0.0.1:9");
+    world.write_config(
+        "[profile from-env]\nrole_arn = arn:aws:iam::666666666666:role/e\ncredential_source = Environment\n",
+    );
+    world
+        .run(&["assume", "--json", "from-env"])
+        .failure(2)
+        .stderr_has("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
 }

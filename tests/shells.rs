@@ -252,3 +252,16 @@ fn on_a_terminal_assume_prints_no_secrets_only_the_setup() {
     assert!(!run.stdout.contains("AWS_SECRET_ACCESS_KEY"));
     assert!(!world.cache_dir().exists(), "nothing was fetched");
 }
+
+#[test]
+fn sourcing_fish_output_directly_ends_with_success() {
+    let world = World::with_moto();
+    world.write_config(ONE_HOP);
+    world.write_credentials(BASE_KEYS);
+    let (run, _) = shell_environment(
+        &world,
+        "fish",
+        "rolecall assume demo-admin --shell fish | source; echo status=$status >&2",
+    );
+    assert!(run.stderr.contains("status=0"), "{}", run.stderr);
+}

@@ -7,7 +7,10 @@ use crate::{engine, shell, time};
 use std::io::IsTerminal;
 
 pub fn run(args: AssumeArgs) -> Result<()> {
-    let shell_kind = args.shell.unwrap_or_else(shell_from_environment);
+    let shell_kind = match args.shell {
+        Some(kind) => kind,
+        None => shell_from_environment()?,
+    };
     if args.unset {
         return super::emit(&shell::render(shell_kind, MANAGED_VARIABLES, &[]));
     }
@@ -73,12 +76,16 @@ fn env_value(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-fn shell_from_environment() -> ShellKind {
+fn shell_from_environment() -> Result<ShellKind> {
     let shell = std::env::var("SHELL").unwrap_or_default();
-    match shell.rsplit('/').next() {
-        Some("zsh") => ShellKind::Zsh,
-        Some("fish") => ShellKind::Fish,
-        _ => ShellKind::Bash,
+    match shell.rsplit('/').next().unwrap_or("") {
+        "zsh" => Ok(ShellKind::Zsh),
+        "fish" => Ok(ShellKind::Fish),
+        "bash" | "sh" | "" => Ok(ShellKind::Bash),
+        other => Err(Failure::usage(format!(
+            "rolecall speaks bash, zsh and fish, not {}: pass --shell or --json",
+            printable(other)
+        ))),
     }
 }
 

@@ -92,6 +92,6 @@ fn verify(state: &EnvSession) -> Result<String> {
         .enable_all()
         .build()
         .map_err(|e| Failure::aws(format!("cannot start the network runtime: {e}")))?;
-    let sts = crate::sts::Sts::new(state.region.as_deref());
+    let sts = crate::sts::Sts::new(state.region.as_deref())?;
     runtime.block_on(sts.get_caller_identity(&credentials, &state.profile))
 }
