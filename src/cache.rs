@@ -98,6 +98,42 @@ pub fn write(name: &str, credentials: &Credentials) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Holds an exclusive lock on one entry while it is fetched, so concurrent assumes of the same
+/// credentials make one STS call (and ask for one MFA code) and then share the result. The lock
+/// is released when the returned file is dropped; without a usable cache there is no lock.
+pub fn lock(name: &str) -> Option<fs::File> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = directory()?;
+    prepare_directory(&dir).ok()?;
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(dir.join(format!("{name}.lock")))
+        .ok()?;
+    // SAFETY: flock on a descriptor this function owns; it blocks until the lock is granted.
+    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0;
+    locked.then_some(file)
+}
+
+/// Creates the cache directory 0700, or brings an existing one of ours back to 0700.
+fn prepare_directory(dir: &std::path::Path) -> std::io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let meta = fs::metadata(dir)?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if meta.uid() != unsafe { libc::geteuid() } {
+        return Err(std::io::Error::other(
+            "cache directory belongs to someone else",
+        ));
+    }
+    if meta.mode() & 0o777 != 0o700 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
 pub fn remove(name: &str) {
     if let Some(dir) = directory() {
         let _ = fs::remove_file(dir.join(name));

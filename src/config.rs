@@ -663,6 +663,15 @@ impl Config {
                 ))
             })?),
         };
+        if let Some(seconds) = duration_seconds {
+            check_duration(
+                seconds,
+                &format!(
+                    "duration_seconds of profile `{}`",
+                    printable(profile.name())
+                ),
+            )?;
+        }
         let session_name = match non_empty(profile.get("role_session_name")) {
             Some(name) => {
                 check_session_name(&name).map_err(|e| {

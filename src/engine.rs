@@ -39,6 +39,18 @@ pub fn obtain(target: &str, flags: &CredentialFlags) -> Result<Session> {
             return Ok(session(&chain, credentials));
         }
     }
+    // Long-term keys used as they are need no cache and so no lock.
+    let cacheable =
+        !(chain.hops.is_empty() && chain.mfa_serial.is_none() && chain.base.is_long_term());
+    let lock = (policy.write && cacheable)
+        .then(|| cache::lock(&entry))
+        .flatten();
+    // Another process may have fetched these credentials while this one waited for the lock.
+    if policy.read && lock.is_some() {
+        if let Some(credentials) = cache::read(&entry, time::now()) {
+            return Ok(session(&chain, credentials));
+        }
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -112,6 +124,7 @@ async fn fetch(
                 serial.rsplit('/').next().unwrap_or(serial),
                 &format!("{endpoint}|{}|{serial}", chain.base.identity()),
             );
+            let _lock = policy.write.then(|| cache::lock(&entry)).flatten();
             let cached = if flags.no_cache {
                 None
             } else {

@@ -5,9 +5,10 @@
 use crate::cli::ShellKind;
 use std::fmt::Write;
 
-/// Characters that need no quoting in any of the three shells.
+/// Characters that need no quoting in any of the three shells. `=` is not among them: zsh
+/// expands `=cmd` to a command's path in the value of an `export`.
 fn is_plain(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"_@%+=:,./-".contains(&byte)
+    byte.is_ascii_alphanumeric() || b"_@%+:,./-".contains(&byte)
 }
 
 /// Quotes `value` as one word for bash or zsh: bare when it is plain, else `$'…'` with every
@@ -82,8 +83,77 @@ pub fn render(shell: ShellKind, unset: &[&str], set: &[(&str, String)]) -> Strin
 }
 
 #[cfg(test)]
+#[path = "../tests/common/hostile.rs"]
+mod hostile;
+
+#[cfg(test)]
 mod tests {
+    use super::hostile;
     use super::*;
+
+    /// Thousands of hostile values rendered as exports and evaluated by one real process of each
+    /// shell: every variable must come back byte for byte, and the sentinel must never run.
+    #[test]
+    fn generated_values_survive_a_real_eval_in_each_shell() {
+        let values = hostile::hostile_strings(3000, false);
+        let names: Vec<String> = (0..values.len()).map(|i| format!("RC_PROBE_{i}")).collect();
+        let set: Vec<(&str, String)> = names
+            .iter()
+            .map(String::as_str)
+            .zip(values.iter().cloned())
+            .collect();
+        for (kind, program, args) in [
+            (
+                ShellKind::Bash,
+                "bash",
+                &["--norc", "--noprofile", "-eu"][..],
+            ),
+            (ShellKind::Zsh, "zsh", &["--no-rcs", "-eu"][..]),
+            (ShellKind::Fish, "fish", &["--no-config"][..]),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            // Too long for one argument: the shell reads it from a file.
+            let script = dir.path().join("script");
+            std::fs::write(&script, render(kind, &["RC_PROBE_GONE"], &set) + "env -0\n").unwrap();
+            let output = std::process::Command::new(program)
+                .args(args)
+                .arg(&script)
+                .current_dir(dir.path())
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .env("RC_PROBE_GONE", "still here")
+                .output()
+                .unwrap_or_else(|e| panic!("{program} must be installed (scripts/test does): {e}"));
+            assert!(
+                output.status.success(),
+                "{program}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let environment: std::collections::HashMap<&[u8], &[u8]> = output
+                .stdout
+                .split(|b| *b == 0)
+                .filter_map(|pair| {
+                    let at = pair.iter().position(|b| *b == b'=')?;
+                    Some((&pair[..at], &pair[at + 1..]))
+                })
+                .collect();
+            for (name, value) in &set {
+                assert_eq!(
+                    environment.get(name.as_bytes()).copied(),
+                    Some(value.as_bytes()),
+                    "{program}: {name} = {value:?}"
+                );
+            }
+            assert!(
+                !environment.contains_key(&b"RC_PROBE_GONE"[..]),
+                "{program}: unset failed"
+            );
+            assert!(
+                !dir.path().join("pwned").exists(),
+                "{program}: a sentinel ran"
+            );
+        }
+    }
 
     #[test]
     fn plain_values_stay_bare() {

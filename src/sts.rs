@@ -30,7 +30,7 @@ pub fn endpoint_override() -> Option<String> {
         .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
 }
 
-/// The overall time one STS call may take, retries included: `ROLECALL_STS_TIMEOUT` seconds,
+/// The overall time one STS call may take, retries included (a slow answer inside it is fine): `ROLECALL_STS_TIMEOUT` seconds,
 /// else 10.
 fn overall_timeout() -> Result<Duration> {
     let Some(text) = std::env::var("ROLECALL_STS_TIMEOUT")
@@ -98,7 +98,6 @@ impl Sts {
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(CONNECT_TIMEOUT_SECONDS).min(timeout))
-                    .operation_attempt_timeout(timeout / 2)
                     .operation_timeout(timeout)
                     .build(),
             );
@@ -149,10 +148,10 @@ impl Sts {
             .send()
             .await
             .map_err(|e| self.explain(e, context))?;
-        let creds = output
+        output
             .credentials()
-            .ok_or_else(|| self.malformed(context, "no credentials in the answer"))?;
-        Ok(convert(creds))
+            .and_then(convert)
+            .ok_or_else(|| self.malformed(context, "no complete, unexpired credentials in it"))
     }
 
     pub async fn get_session_token(
@@ -172,10 +171,10 @@ impl Sts {
             .send()
             .await
             .map_err(|e| self.explain(e, context))?;
-        let creds = output
+        output
             .credentials()
-            .ok_or_else(|| self.malformed(context, "no credentials in the answer"))?;
-        Ok(convert(creds))
+            .and_then(convert)
+            .ok_or_else(|| self.malformed(context, "no complete, unexpired credentials in it"))
     }
 
     /// The ARN STS says these credentials belong to.
@@ -358,11 +357,18 @@ impl Sts {
     }
 }
 
-fn convert(creds: &aws_sdk_sts::types::Credentials) -> Credentials {
-    Credentials {
+/// The SDK's parser fills missing fields with defaults, so an answer that is XML but not really
+/// credentials must be caught here.
+fn convert(creds: &aws_sdk_sts::types::Credentials) -> Option<Credentials> {
+    let expires = creds.expiration().secs();
+    let complete = !creds.access_key_id().is_empty()
+        && !creds.secret_access_key().is_empty()
+        && !creds.session_token().is_empty()
+        && expires > crate::time::now();
+    complete.then(|| Credentials {
         access_key_id: creds.access_key_id().to_string(),
         secret_access_key: creds.secret_access_key().to_string(),
         session_token: Some(creds.session_token().to_string()),
-        expires: Some(creds.expiration().secs()),
-    }
+        expires: Some(expires),
+    })
 }

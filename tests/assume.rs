@@ -16,6 +16,15 @@ fn assume_json(world: &World, args: &[&str]) -> serde_json::Value {
     world.run(&all).success().json()
 }
 
+/// The cache's credential files (each has a `.lock` beside it once fetched).
+fn json_entries(world: &World) -> Vec<std::fs::DirEntry> {
+    std::fs::read_dir(world.cache_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+        .collect()
+}
+
 fn var<'a>(json: &'a serde_json::Value, name: &str) -> &'a str {
     json[name]
         .as_str()
@@ -52,7 +61,7 @@ fn one_hop_role_gives_temporary_credentials_and_caches_them_privately() {
 
     let dir = world.cache_dir();
     assert_eq!(dir.metadata().unwrap().permissions().mode() & 0o777, 0o700);
-    let entries: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+    let entries: Vec<_> = json_entries(&world);
     assert_eq!(entries.len(), 1, "one credential set, one file");
     for entry in entries {
         assert_eq!(
@@ -142,10 +151,12 @@ fn mfa_code_is_typed_once_per_mfa_session_and_reused_by_other_roles() {
         var(&json, "ROLECALL_ROLE_ARN"),
         "arn:aws:iam::222222222222:role/b"
     );
-    let mfa_entries = std::fs::read_dir(world.cache_dir())
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("mfa-"))
+    let mfa_entries = json_entries(&world)
+        .into_iter()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("mfa-") && name.ends_with(".json")
+        })
         .count();
     assert_eq!(mfa_entries, 1);
 }
@@ -421,12 +432,7 @@ fn the_cache_ignores_entries_it_did_not_write_safely() {
     world.write_config(ONE_HOP);
     world.write_credentials(BASE_KEYS);
     let first = assume_json(&world, &["demo-admin"]);
-    let entry = std::fs::read_dir(world.cache_dir())
-        .unwrap()
-        .flatten()
-        .next()
-        .unwrap()
-        .path();
+    let entry = json_entries(&world)[0].path();
     // World-readable: not trusted, replaced by a fresh, private entry.
     std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o644)).unwrap();
     let second = assume_json(&world, &["demo-admin"]);
@@ -447,6 +453,14 @@ fn the_cache_ignores_entries_it_did_not_write_safely() {
     );
     let text = std::fs::read_to_string(&entry).unwrap();
     assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok());
+    // Empty and truncated entries: replaced too, never a crash.
+    let mut previous = var(&third, "AWS_ACCESS_KEY_ID").to_string();
+    for damaged in [String::new(), text[..text.len() / 2].to_string()] {
+        std::fs::write(&entry, damaged).unwrap();
+        let next = assume_json(&world, &["demo-admin"]);
+        assert_ne!(previous, var(&next, "AWS_ACCESS_KEY_ID"));
+        previous = var(&next, "AWS_ACCESS_KEY_ID").to_string();
+    }
 }
 
 #[test]

@@ -24,6 +24,8 @@ pub enum Behaviour {
     Silent,
     /// The n-th request gets the n-th behaviour; the last one repeats.
     Sequence(Vec<Behaviour>),
+    /// Wait, then behave.
+    Delayed(Duration, Box<Behaviour>),
 }
 
 impl Behaviour {
@@ -128,10 +130,14 @@ fn serve(stream: TcpStream, behaviour: Behaviour, recorded: Arc<Mutex<Vec<String
             .to_string();
         recorded.lock().unwrap().push(action.clone());
         let count = recorded.lock().unwrap().len();
-        let current = match &behaviour {
+        let mut current = match &behaviour {
             Behaviour::Sequence(steps) => steps[(count - 1).min(steps.len() - 1)].clone(),
             other => other.clone(),
         };
+        if let Behaviour::Delayed(delay, then) = current {
+            std::thread::sleep(delay);
+            current = *then;
+        }
         let answer;
         let behaviour_now = match &current {
             Behaviour::Grant {
@@ -149,7 +155,7 @@ fn serve(stream: TcpStream, behaviour: Behaviour, recorded: Arc<Mutex<Vec<String
             other => other,
         };
         match behaviour_now {
-            Behaviour::Grant { .. } | Behaviour::Sequence(_) => {
+            Behaviour::Grant { .. } | Behaviour::Sequence(_) | Behaviour::Delayed(..) => {
                 unreachable!("resolved to an answer above")
             }
             Behaviour::Silent => {

@@ -5,6 +5,9 @@
 #![allow(dead_code)]
 
 pub mod fake_sts;
+pub mod hostile;
+
+pub use hostile::hostile_strings;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
