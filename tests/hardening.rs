@@ -227,7 +227,7 @@ fn every_sts_fault_gives_its_message_in_time_and_leaves_the_shell_alone() {
 #[test]
 fn hostile_credentials_from_sts_stay_inert_end_to_end_in_each_shell() {
     // XML 1.0 cannot carry most control characters, so an STS answer cannot either.
-    let strings = common::hostile_strings(120, true);
+    let strings = common::hostile::hostile_strings(120, true);
     let grants: Vec<Behaviour> = strings
         .iter()
         .map(|s| Behaviour::Grant {

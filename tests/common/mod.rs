@@ -7,8 +7,6 @@
 pub mod fake_sts;
 pub mod hostile;
 
-pub use hostile::hostile_strings;
-
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
