@@ -18,6 +18,10 @@ __ROLECALL_CMD__() {
     __rolecall_assume "$@"
 }
 
+# Lets `rolecall doctor` tell whether the shell that runs it has the integration loaded.
+# shellcheck disable=SC2034
+\builtin export ROLECALL_SHELL_PID=$$
+
 # Completion for the function and the binary: the binary lists the candidates (profiles with
 # their descriptions, flags, regions); the function's words are completed as `rolecall assume …`.
 __rolecall_complete() {

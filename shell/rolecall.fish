@@ -18,6 +18,9 @@ function __ROLECALL_CMD__ --description 'Assume an AWS role in this shell (rolec
     __rolecall_assume $argv
 end
 
+# Lets `rolecall doctor` tell whether the shell that runs it has the integration loaded.
+set -gx ROLECALL_SHELL_PID $fish_pid
+
 # Completion for the function and the binary: the binary lists the candidates with their
 # descriptions; the function's words are completed as `rolecall assume …`.
 function __rolecall_complete

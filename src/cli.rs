@@ -32,6 +32,8 @@ pub enum Command {
     Status(StatusArgs),
     /// One short line for the prompt, from the environment alone
     Prompt(PromptArgs),
+    /// Check this shell, the config, the cache (and with --online, STS) and say what to fix
+    Doctor(DoctorArgs),
     /// List profile names, one a line
     Profiles(ProfilesArgs),
     /// Print the completion script for the rolecall binary itself
@@ -142,6 +144,16 @@ pub struct StatusArgs {
     /// Print nothing; only the exit status tells
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Also check this profile's chain (default: every profile)
+    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(crate::complete::profiles))]
+    pub profile: Option<String>,
+    /// Ask STS who the shell's credentials belong to, and how far off the local clock is
+    #[arg(long)]
+    pub online: bool,
 }
 
 #[derive(Debug, Args)]

@@ -44,6 +44,7 @@ fn main() {
         Command::Init(args) => cmd::init::run(args),
         Command::Status(args) => cmd::status::run(args),
         Command::Prompt(args) => cmd::prompt::run(args),
+        Command::Doctor(args) => cmd::doctor::run(args),
         Command::Assume(args) => cmd::assume::run(args),
         Command::Exec(args) => cmd::exec::run(args),
         Command::CredentialProcess(args) => cmd::credential_process::run(args),

@@ -183,6 +183,18 @@ impl Sts {
         credentials: &Credentials,
         label: &str,
     ) -> Result<String> {
+        self.identity_and_clock(credentials, label)
+            .await
+            .map(|(arn, _)| arn)
+    }
+
+    /// The caller's ARN, and how far the local clock is ahead of STS's `Date` header (seconds).
+    pub async fn identity_and_clock(
+        &self,
+        credentials: &Credentials,
+        label: &str,
+    ) -> Result<(String, Option<i64>)> {
+        let server_date = DateRecorder::default();
         let context = CallContext {
             operation: "GetCallerIdentity",
             role_arn: None,
@@ -198,13 +210,16 @@ impl Sts {
             .get_caller_identity()
             .customize()
             .config_override(Self::signed_by(credentials))
+            .interceptor(server_date.clone())
             .send()
             .await
             .map_err(|e| self.explain(e, &context))?;
-        output
+        let arn = output
             .arn()
             .map(String::from)
-            .ok_or_else(|| self.malformed(&context, "no ARN in the answer"))
+            .ok_or_else(|| self.malformed(&context, "no ARN in the answer"))?;
+        let offset = server_date.seconds().map(|date| crate::time::now() - date);
+        Ok((arn, offset))
     }
 
     fn malformed(&self, context: &CallContext<'_>, what: &str) -> Failure {
@@ -371,4 +386,36 @@ fn convert(creds: &aws_sdk_sts::types::Credentials) -> Option<Credentials> {
         session_token: Some(creds.session_token().to_string()),
         expires: Some(expires),
     })
+}
+
+/// Remembers the `Date` header of a response, to measure the local clock against STS's.
+#[derive(Clone, Debug, Default)]
+struct DateRecorder(std::sync::Arc<std::sync::Mutex<Option<i64>>>);
+
+impl DateRecorder {
+    fn seconds(&self) -> Option<i64> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl aws_sdk_sts::config::Intercept for DateRecorder {
+    fn name(&self) -> &'static str {
+        "DateRecorder"
+    }
+
+    fn read_after_transmit(
+        &self,
+        context: &aws_sdk_sts::config::interceptors::BeforeDeserializationInterceptorContextRef<'_>,
+        _components: &aws_sdk_sts::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_sts::config::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let date = context
+            .response()
+            .headers()
+            .get("date")
+            .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
+            .map(|d| d.timestamp());
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = date;
+        Ok(())
+    }
 }

@@ -255,7 +255,9 @@ fn unset_clears_and_minus_returns_to_the_previous_target() {
         let left: Vec<_> = env
             .keys()
             .filter(|k| {
-                k.starts_with("ROLECALL_") && *k != "ROLECALL_STS_TIMEOUT"
+                k.starts_with("ROLECALL_")
+                    && *k != "ROLECALL_STS_TIMEOUT"
+                    && *k != "ROLECALL_SHELL_PID"
                     || k.starts_with("AWS_ACCESS")
                     || *k == "AWS_PROFILE"
             })

@@ -1,0 +1,336 @@
+//! `rolecall doctor`: the checks behind "the CLI is not using the credentials I expect", each
+//! finding with what to do about it. Exit 0 when nothing is wrong, 1 otherwise.
+
+use super::prompt::EnvSession;
+use crate::cli::DoctorArgs;
+use crate::config::{Config, Overrides};
+use crate::error::{printable, Failure, Result};
+use crate::time;
+use std::os::unix::fs::MetadataExt;
+
+#[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
+enum Level {
+    Ok,
+    Warn,
+    Problem,
+}
+
+struct Report {
+    lines: Vec<(Level, String)>,
+}
+
+impl Report {
+    fn add(&mut self, level: Level, text: impl Into<String>) {
+        self.lines.push((level, text.into()));
+    }
+
+    fn worst(&self) -> Level {
+        self.lines
+            .iter()
+            .map(|(l, _)| *l)
+            .max()
+            .unwrap_or(Level::Ok)
+    }
+
+    fn render(&self) -> String {
+        self.lines
+            .iter()
+            .map(|(level, text)| {
+                let tag = match level {
+                    Level::Ok => "ok     ",
+                    Level::Warn => "warn   ",
+                    Level::Problem => "problem",
+                };
+                format!("{tag} {text}\n")
+            })
+            .collect()
+    }
+}
+
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+pub fn run(args: DoctorArgs) -> Result<()> {
+    let mut report = Report { lines: Vec::new() };
+    check_environment(&mut report, args.profile.as_deref());
+    check_integration(&mut report);
+    check_config(&mut report, args.profile.as_deref());
+    check_cache(&mut report);
+    if args.online {
+        check_online(&mut report);
+    }
+    super::emit(&report.render())?;
+    if report.worst() == Level::Problem {
+        let mut failure = Failure::aws("");
+        failure.message.clear();
+        return Err(failure);
+    }
+    Ok(())
+}
+
+fn check_environment(report: &mut Report, profile: Option<&str>) {
+    let keys = env_value("AWS_ACCESS_KEY_ID").is_some();
+    let rolecall = EnvSession::read();
+    match (&rolecall, keys) {
+        (Some(session), true) => {
+            let left = session.expires.map(|e| e - time::now());
+            match left {
+                Some(l) if l <= 0 => report.add(
+                    Level::Problem,
+                    format!(
+                        "the session of {} in this shell expired {} ago: run assume {0} again",
+                        printable(&session.profile),
+                        time::minutes_left(-l).trim_end_matches("expired")
+                    ),
+                ),
+                Some(l) if l < crate::cache::MINIMUM_SECONDS_LEFT => report.add(
+                    Level::Warn,
+                    format!(
+                        "the session of {} expires in {}: run assume {0} (or load the \
+                         integration with --auto-refresh)",
+                        printable(&session.profile),
+                        time::minutes_left(l)
+                    ),
+                ),
+                _ => report.add(
+                    Level::Ok,
+                    format!(
+                        "this shell holds {} ({} left)",
+                        printable(&session.profile),
+                        left.map(time::minutes_left)
+                            .unwrap_or_else(|| "no expiry".into())
+                    ),
+                ),
+            }
+        }
+        (None, true) => report.add(
+            Level::Warn,
+            "AWS_ACCESS_KEY_ID is set, but not by rolecall: every AWS tool in this shell uses \
+             those keys first; run assume --unset (or unset them) to use profiles",
+        ),
+        (_, false) => report.add(Level::Ok, "no credentials in this shell's environment"),
+    }
+    if keys {
+        if let Some(aws_profile) = env_value("AWS_PROFILE") {
+            let from_rolecall = rolecall.as_ref().is_some_and(|s| s.profile == aws_profile);
+            if !from_rolecall {
+                report.add(
+                    Level::Warn,
+                    format!(
+                        "AWS_PROFILE={} is set, but the keys in the environment win over it: \
+                         run assume {0} to make them agree",
+                        printable(&aws_profile)
+                    ),
+                );
+            }
+        }
+        if let Some(named) = profile {
+            let holds = rolecall.as_ref().is_some_and(|s| s.profile == named);
+            if !holds {
+                report.add(
+                    Level::Warn,
+                    format!(
+                        "tools given --profile {} still use the keys in the environment first; \
+                         run assume {0}, or assume --unset",
+                        printable(named)
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn check_integration(report: &mut Report) {
+    // SAFETY: getppid has no preconditions and cannot fail.
+    let parent = unsafe { libc::getppid() };
+    let loaded_here =
+        env_value("ROLECALL_SHELL_PID").and_then(|p| p.parse::<i32>().ok()) == Some(parent);
+    if loaded_here {
+        report.add(Level::Ok, "the shell integration is loaded in this shell");
+    } else {
+        report.add(
+            Level::Warn,
+            "the shell integration is not loaded in this shell: add eval \"$(rolecall init bash)\" \
+             to ~/.bashrc (zsh: init zsh in ~/.zshrc; fish: rolecall init fish | source)",
+        );
+    }
+}
+
+fn check_config(report: &mut Report, profile: Option<&str>) {
+    let config = match Config::load() {
+        Ok(config) => config,
+        Err(failure) => {
+            report.add(Level::Problem, failure.message);
+            return;
+        }
+    };
+    let mut names: Vec<String> = match profile {
+        Some(name) => vec![name.to_string()],
+        None => config.names().map(String::from).collect(),
+    };
+    names.sort();
+    let overrides =
+        Overrides::from_flags(&Default::default()).expect("no flags, nothing to reject");
+    let mut problems: Vec<String> = Vec::new();
+    for name in &names {
+        if let Err(failure) = config.chain(name, &overrides) {
+            // Profiles that share a broken source report the same problem once.
+            if !problems.contains(&failure.message) {
+                problems.push(failure.message);
+            }
+        }
+    }
+    let healthy = problems.is_empty();
+    for problem in problems {
+        report.add(Level::Problem, problem);
+    }
+    if healthy {
+        report.add(
+            Level::Ok,
+            format!(
+                "{} profile(s) resolve to a source of credentials",
+                names.len()
+            ),
+        );
+    }
+    for ignored in ignored_sections() {
+        report.add(
+            Level::Warn,
+            format!(
+                "section [{}] is ignored by every AWS tool: profile names may only hold letters, \
+                 digits and _-/.%@:+",
+                printable(&ignored)
+            ),
+        );
+    }
+}
+
+/// `[profile NAME]` sections the AWS parser drops silently because NAME has other characters.
+fn ignored_sections() -> Vec<String> {
+    let path = env_value("AWS_CONFIG_FILE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| dirs::home_dir().map(|h| h.join(".aws/config")));
+    let Some(text) = path.and_then(|p| std::fs::read_to_string(p).ok()) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|line| {
+            let inner = line.trim().strip_prefix('[')?.strip_suffix(']')?.trim();
+            let name = inner.strip_prefix("profile")?.trim();
+            let valid = name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c));
+            (!valid).then(|| inner.to_string())
+        })
+        .collect()
+}
+
+fn check_cache(report: &mut Report) {
+    let Some(dir) = crate::cache::directory() else {
+        report.add(
+            Level::Warn,
+            "no cache directory can be found: nothing is cached",
+        );
+        return;
+    };
+    let shown = printable(&dir.to_string_lossy());
+    let Ok(meta) = std::fs::metadata(&dir) else {
+        report.add(Level::Ok, format!("the cache {shown} is empty"));
+        return;
+    };
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        report.add(
+            Level::Problem,
+            format!("the cache {shown} belongs to someone else: remove it"),
+        );
+        return;
+    }
+    if meta.mode() & 0o077 != 0 {
+        report.add(
+            Level::Warn,
+            format!(
+                "the cache {shown} is open to others (mode {:o}): chmod 700 it (rolecall does \
+                 on its next write)",
+                meta.mode() & 0o777
+            ),
+        );
+    }
+    let exposed: Vec<String> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            e.metadata()
+                .is_ok_and(|m| m.uid() != me || m.mode() & 0o077 != 0)
+        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if exposed.is_empty() {
+        report.add(Level::Ok, format!("the cache {shown} is private"));
+    } else {
+        report.add(
+            Level::Warn,
+            format!(
+                "{} cache file(s) are not private and will be ignored: {}",
+                exposed.len(),
+                printable(&exposed.join(", "))
+            ),
+        );
+    }
+}
+
+fn check_online(report: &mut Report) {
+    let Some(session) = EnvSession::read().or_else(|| {
+        EnvSession::credentials_present().then(|| EnvSession {
+            profile: "the environment".into(),
+            role_arn: None,
+            region: env_value("AWS_REGION").or_else(|| env_value("AWS_DEFAULT_REGION")),
+            expires: None,
+        })
+    }) else {
+        report.add(
+            Level::Warn,
+            "--online: no credentials in this shell to check",
+        );
+        return;
+    };
+    let Some(credentials) = session.credentials() else {
+        report.add(
+            Level::Warn,
+            "--online: no credentials in this shell to check",
+        );
+        return;
+    };
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::aws(format!("cannot start the network runtime: {e}")))
+        .and_then(|runtime| {
+            let sts = crate::sts::Sts::new(session.region.as_deref())?;
+            runtime.block_on(sts.identity_and_clock(&credentials, &session.profile))
+        });
+    match result {
+        Ok((arn, offset)) => {
+            report.add(
+                Level::Ok,
+                format!("STS says these credentials are {}", printable(&arn)),
+            );
+            match offset {
+                Some(o) if o.abs() > 300 => report.add(
+                    Level::Problem,
+                    format!(
+                        "the local clock is {}s {} STS's: signatures will fail; fix the system time",
+                        o.abs(),
+                        if o > 0 { "ahead of" } else { "behind" }
+                    ),
+                ),
+                Some(o) => report.add(Level::Ok, format!("the local clock is within {}s of STS's", o.abs().max(1))),
+                None => report.add(Level::Warn, "STS sent no Date header to compare the clock with"),
+            }
+        }
+        Err(failure) => report.add(Level::Problem, failure.message),
+    }
+}
