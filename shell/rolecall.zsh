@@ -8,6 +8,11 @@
 # Runs the binary, and evals what it printed only when it succeeded: a failed assume leaves the
 # shell exactly as it was. The binary's exit status is returned.
 __rolecall_assume() {
+    # Ctrl-C at the MFA prompt or the picker ends the binary with 130; the function must not be
+    # aborted with it (zsh would then report 1), so the shell treats the signal as handled here.
+    \builtin setopt local_options local_traps
+    # shellcheck disable=SC2317  # zsh calls TRAPINT itself
+    TRAPINT() { \builtin return 0; }
     \builtin local __rolecall_out
     \builtin local -i __rolecall_status=0
     __rolecall_out=$(\command rolecall assume --shell zsh "$@") || __rolecall_status=$?

@@ -389,3 +389,134 @@ fn a_fifty_hop_chain_resolves_and_assumes_each_hop() {
     world.run(&["assume", "--json", "hop50"]).success();
     assert_eq!(sts.actions().len(), 50);
 }
+
+/// Profile names may hold `%:/@+` (the AWS parser drops any other name); descriptions may hold
+/// anything, terminal escape sequences included.
+const HOSTILE_CONFIG: &str = "[profile base]\nregion = eu-west-1\n\
+[profile 50%:off@team/x+y]\nrole_arn = arn:aws:iam::111111111111:role/odd\nsource_profile = base\n\
+rolecall_description = $(touch pwned) `touch pwned` \u{1b}[2J\u{1b}]0;owned\u{7} 'quoted' \"double\"\n";
+
+#[test]
+fn hostile_names_and_descriptions_stay_inert_in_completion_prompt_and_errors() {
+    let world = World::with_moto();
+    world.write_config(HOSTILE_CONFIG);
+    world.write_credentials(BASE_KEYS);
+    // fish completion: the name as it is, the description with its escapes made visible.
+    let mut command = world.command(require_tool("fish"));
+    command.args([
+        "--no-config",
+        "-c",
+        "rolecall init fish | source\ncomplete -C 'assume 50'",
+    ]);
+    let run = Run::of(command).success();
+    assert!(
+        run.stdout.starts_with(
+            "50%:off@team/x+y\t$(touch pwned) `touch pwned` \\x1b[2J\\x1b]0;owned\\x07"
+        ),
+        "{:?}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains('\u{1b}'));
+    // bash completion, then assuming it and drawing the prompt.
+    let mut command = world.command(require_tool("bash"));
+    command.args([
+        "--norc",
+        "--noprofile",
+        "-eu",
+        "-c",
+        "eval \"$(rolecall init bash)\"\nCOMP_WORDS=(assume 50); COMP_CWORD=1\n__rolecall_complete assume 50 assume\n\
+         printf '%s\\n' \"${COMPREPLY[@]}\"\nassume \"${COMPREPLY[0]}\"\nPS1='$ '\n__rolecall_hook\nprintf '%s\\n' \"$PS1\"",
+    ]);
+    let run = Run::of(command).success();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines[0], "50%:off@team/x+y");
+    assert!(lines[1].starts_with("[50%:off@team/x+y "), "{:?}", lines[1]);
+    // zsh keeps the percent sign literal in its prompt.
+    let mut command = world.command(require_tool("zsh"));
+    command.args([
+        "--no-rcs",
+        "-eu",
+        "-c",
+        "eval \"$(rolecall init zsh)\"\nassume '50%:off@team/x+y' 2>/dev/null\nPROMPT='%% '\n__rolecall_precmd\nprint -rn -- ${(%)PROMPT}",
+    ]);
+    let run = Run::of(command).success();
+    assert!(
+        run.stdout.starts_with("[50%:off@team/x+y "),
+        "{:?}",
+        run.stdout
+    );
+    // An error naming a hostile target shows its escapes, never obeys them.
+    let run = world
+        .run(&["assume", "--json", "\u{1b}]0;owned\u{7}$(touch pwned)"])
+        .failure(2);
+    assert!(
+        !run.stderr.contains('\u{1b}') && !run.stderr.contains('\u{7}'),
+        "{:?}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("\\x1b]0;owned\\x07$(touch pwned)"),
+        "{:?}",
+        run.stderr
+    );
+    assert!(!world.home().join("pwned").exists());
+}
+
+#[test]
+fn the_picker_shows_hostile_descriptions_inert() {
+    let world = World::with_moto();
+    world.write_config(HOSTILE_CONFIG);
+    world.write_credentials(BASE_KEYS);
+    std::fs::write(
+        world.home().join(".bashrc"),
+        "PS1='RC$ '\neval \"$(rolecall init bash)\"\n",
+    )
+    .unwrap();
+    let tmux = common::Tmux::start(
+        &world,
+        &format!("bash --rcfile {}/.bashrc -i", world.home().display()),
+    );
+    tmux.wait_for_text("RC$");
+    tmux.line("assume");
+    let screen = tmux.wait_for_text("assume>");
+    assert!(
+        screen.contains("$(touch pwned) `touch pwned` \\x1b[2J\\x1b]0;owned\\x07"),
+        "{screen}"
+    );
+    tmux.type_text("off");
+    tmux.press(&["Enter"]);
+    tmux.wait_for_text("[50%:off@team/x+y");
+    assert!(!world.home().join("pwned").exists());
+}
+
+#[test]
+fn ctrl_c_at_the_mfa_prompt_exits_130_and_changes_nothing() {
+    let world = World::with_moto();
+    world.write_config(CONFIG);
+    world.write_credentials(BASE_KEYS);
+    std::fs::create_dir_all(world.home().join(".config/fish")).unwrap();
+    for (shell, rc, start) in [
+        ("bash", ".bashrc", "bash --rcfile HOME/.bashrc -i"),
+        ("zsh", ".zshrc", "env ZDOTDIR=HOME zsh -i"),
+        ("fish", ".config/fish/config.fish", "fish"),
+    ] {
+        let setup = match shell {
+            "bash" => "PS1='RC$ '\nexport AWS_PROFILE=kept\neval \"$(rolecall init bash)\"\n",
+            "zsh" => "PROMPT='RC%% '\nexport AWS_PROFILE=kept\neval \"$(rolecall init zsh)\"\n",
+            _ => "function fish_prompt; echo -n 'RC> '; end\nset -gx AWS_PROFILE kept\nrolecall init fish | source\n",
+        };
+        std::fs::write(world.home().join(rc), setup).unwrap();
+        let home = world.home().display().to_string();
+        let tmux = common::Tmux::start(&world, &start.replace("HOME", &home));
+        tmux.wait_for_text("RC");
+        tmux.line("assume mfa");
+        tmux.wait_for_text("MFA code for arn:aws:iam::000000000000:mfa/ana:");
+        tmux.press(&["C-c"]);
+        let check = match shell {
+            "fish" => "echo \"status=$status profile=$AWS_PROFILE session=$ROLECALL_PROFILE.\"",
+            _ => "echo \"status=$? profile=$AWS_PROFILE session=${ROLECALL_PROFILE:-}.\"",
+        };
+        tmux.line(check);
+        tmux.wait_for_text("status=130 profile=kept session=.");
+    }
+}
