@@ -6,19 +6,18 @@ use clap_complete::engine::CompletionCandidate;
 
 /// Profile names, each with its `rolecall_description` (else its role) for zsh and fish.
 pub fn profiles() -> Vec<CompletionCandidate> {
-    let Ok(config) = crate::config::Config::load() else {
+    let Ok(index) = crate::profile_index::ProfileIndex::load() else {
         return Vec::new();
     };
-    let mut names: Vec<&str> = config.names().collect();
-    names.sort_unstable();
-    names
+    index
+        .list()
         .into_iter()
-        .map(|name| {
-            let profile = config.profile(name);
+        .map(|profile| {
             let help = profile
-                .and_then(|p| p.get("rolecall_description").or_else(|| p.get("role_arn")))
-                .map(|text| crate::error::printable(text).into());
-            CompletionCandidate::new(crate::error::printable(name)).help(help)
+                .description
+                .or(profile.role_arn)
+                .map(|text| crate::error::printable(&text).into());
+            CompletionCandidate::new(crate::error::printable(&profile.name)).help(help)
         })
         .collect()
 }

@@ -4,7 +4,7 @@
 use crate::cli::CredentialFlags;
 use crate::error::{describe_error, printable, Failure, Result};
 use crate::session::Credentials;
-use aws_config::profile::{Profile, ProfileSet};
+use aws_config::profile::{Profile, ProfileFileLoadError, ProfileSet};
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_types::os_shim_internal::{Env, Fs};
 use std::future::Future;
@@ -28,46 +28,84 @@ fn run_ready<F: Future>(future: F) -> F::Output {
     }
 }
 
-impl Config {
-    pub fn load() -> Result<Config> {
-        let sources = [
-            (EnvConfigFileKind::Config, "AWS_CONFIG_FILE", ".aws/config"),
-            (
-                EnvConfigFileKind::Credentials,
-                "AWS_SHARED_CREDENTIALS_FILE",
-                ".aws/credentials",
-            ),
-        ];
-        let mut files = Vec::new();
-        for (kind, variable, default) in sources {
-            if let Some((path, contents)) = read_config_file(variable, default)? {
-                files.push((kind, path, contents));
-            }
+/// One of the two profile files, as read.
+pub struct ConfigFile {
+    pub kind: EnvConfigFileKind,
+    pub path: String,
+    pub contents: String,
+}
+
+/// The config and credentials files that exist, read and checked.
+pub fn config_files() -> Result<Vec<ConfigFile>> {
+    let sources = [
+        (EnvConfigFileKind::Config, "AWS_CONFIG_FILE", ".aws/config"),
+        (
+            EnvConfigFileKind::Credentials,
+            "AWS_SHARED_CREDENTIALS_FILE",
+            ".aws/credentials",
+        ),
+    ];
+    let mut files = Vec::new();
+    for (kind, variable, default) in sources {
+        if let Some((path, contents)) = read_config_file(variable, default)? {
+            files.push(ConfigFile {
+                kind,
+                path,
+                contents,
+            });
         }
-        let parse = |files: &[(EnvConfigFileKind, String, String)]| {
-            let mut set = EnvConfigFiles::builder();
-            for (kind, _, contents) in files {
-                set = set.with_contents(*kind, contents.clone());
-            }
-            if files.is_empty() {
-                set = set.with_contents(EnvConfigFileKind::Config, "");
-            }
-            run_ready(aws_config::profile::load(
-                &Fs::real(),
-                &Env::real(),
-                &set.build(),
-                None,
-            ))
-        };
-        match parse(&files) {
+    }
+    Ok(files)
+}
+
+fn parse(files: &[ConfigFile]) -> std::result::Result<ProfileSet, ProfileFileLoadError> {
+    let mut set = EnvConfigFiles::builder();
+    for file in files {
+        set = set.with_contents(file.kind, file.contents.clone());
+    }
+    if files.is_empty() {
+        set = set.with_contents(EnvConfigFileKind::Config, "");
+    }
+    run_ready(aws_config::profile::load(
+        &Fs::real(),
+        &Env::real(),
+        &set.build(),
+        None,
+    ))
+}
+
+impl Config {
+    /// Every profile, parsed.
+    pub fn load() -> Result<Config> {
+        Self::from_files(&config_files()?)
+    }
+
+    /// Only what resolving `targets` can touch, when the index can tell (see `profile_index`);
+    /// the flag says whether the result is such a part. A part answers every question about
+    /// the targets' chains exactly as the whole would; for anything else, load the whole.
+    pub fn load_for(targets: &[&str]) -> Result<(Config, bool)> {
+        let index = crate::profile_index::ProfileIndex::build(config_files()?);
+        match index.subset_for(targets) {
+            Some(subset) => match parse(&subset) {
+                Ok(profiles) => Ok((Config { profiles }, true)),
+                // Line numbers in a part are not the file's: let the whole explain.
+                Err(_) => Ok((Self::from_files(&index.files)?, false)),
+            },
+            None => Ok((Self::from_files(&index.files)?, false)),
+        }
+    }
+
+    fn from_files(files: &[ConfigFile]) -> Result<Config> {
+        match parse(files) {
             Ok(profiles) => Ok(Config { profiles }),
             Err(error) => {
                 // Parsed together the files lose their names; find the one at fault.
                 let culprit = files
                     .iter()
                     .find_map(|file| {
-                        let single = std::slice::from_ref(file);
-                        parse(single).err().map(|e| (file.1.clone(), e))
+                        parse(std::slice::from_ref(file))
+                            .err()
+                            .map(|e| (file.path.clone(), e))
                     })
                     .map(|(path, e)| {
                         let text = describe_error(&e);
@@ -138,7 +176,7 @@ impl Config {
 /// Reads one of the two files: the one `variable` names, else `~/{default}`. A file the person
 /// named must exist; any file that exists must be a readable, UTF-8 text file. aws-config would
 /// treat each of these problems as an empty file, which shows up as a baffling "no profile".
-fn read_config_file(variable: &str, default: &str) -> Result<Option<(String, String)>> {
+pub fn read_config_file(variable: &str, default: &str) -> Result<Option<(String, String)>> {
     let named = std::env::var_os(variable).filter(|v| !v.is_empty());
     let path = match &named {
         Some(path) => std::path::PathBuf::from(path),

@@ -27,9 +27,16 @@ impl CachePolicy {
 
 /// Credentials for `target` (a profile name or a role ARN).
 pub fn obtain(target: &str, flags: &CredentialFlags) -> Result<Session> {
-    let config = Config::load()?;
     let overrides = Overrides::from_flags(flags)?;
-    let chain = config.chain(target, &overrides)?;
+    let aws_profile = std::env::var("AWS_PROFILE").unwrap_or_default();
+    let mut targets = vec![target, aws_profile.as_str()];
+    targets.extend(overrides.source_profile.as_deref());
+    let (config, partial) = Config::load_for(&targets)?;
+    let chain = match config.chain(target, &overrides) {
+        // An error found in part of the config (an unknown name, say) is explained by the whole.
+        Err(_) if partial => Config::load()?.chain(target, &overrides)?,
+        result => result?,
+    };
     let policy = CachePolicy::from_flags(flags);
     let endpoint = crate::sts::endpoint_override().unwrap_or_default();
     let entry = cache::entry_name("role", &chain.target, &role_cache_key(&chain, &endpoint));

@@ -13,6 +13,7 @@ mod engine;
 mod error;
 mod mfa;
 mod picker;
+mod profile_index;
 mod session;
 mod shell;
 mod source;

@@ -49,18 +49,12 @@ pub fn run(args: AssumeArgs) -> Result<()> {
 }
 
 fn pick_profile() -> Result<String> {
-    let config = crate::config::Config::load()?;
-    let mut choices: Vec<crate::picker::Choice> = config
-        .names()
-        .map(|name| {
-            let profile = config.profile(name);
-            let detail = profile
-                .and_then(|p| p.get("rolecall_description").or_else(|| p.get("role_arn")))
-                .unwrap_or("");
-            crate::picker::Choice {
-                name: name.to_string(),
-                detail: detail.to_string(),
-            }
+    let choices: Vec<crate::picker::Choice> = crate::profile_index::ProfileIndex::load()?
+        .list()
+        .into_iter()
+        .map(|profile| crate::picker::Choice {
+            detail: profile.description.or(profile.role_arn).unwrap_or_default(),
+            name: profile.name,
         })
         .collect();
     if choices.is_empty() {
@@ -68,7 +62,6 @@ fn pick_profile() -> Result<String> {
             "no profiles to pick from: add some to ~/.aws/config",
         ));
     }
-    choices.sort_by(|a, b| a.name.cmp(&b.name));
     crate::picker::pick(&choices)
 }
 

@@ -1,21 +1,23 @@
-//! `rolecall profiles`: the profile names, for people, completion and the picker.
+//! `rolecall profiles`: the profile names, for people, completion and the picker. Read through
+//! the fast index: no full parse, no runtime, no SDK.
 
 use crate::cli::ProfilesArgs;
-use crate::config::Config;
 use crate::error::{printable, Result};
+use crate::profile_index::ProfileIndex;
 
 pub fn run(args: ProfilesArgs) -> Result<()> {
-    let config = Config::load()?;
-    let mut names: Vec<&str> = config.names().collect();
-    names.sort_unstable();
+    let index = ProfileIndex::load()?;
+    if index.confused {
+        // A malformed file: the full parser says where.
+        crate::config::Config::load()?;
+    }
     let mut output = String::new();
-    for name in names {
-        output.push_str(&printable(name));
+    for profile in index.list() {
+        output.push_str(&printable(&profile.name));
         if args.long {
-            let profile = config.profile(name).expect("listed by the same config");
-            for key in ["role_arn", "rolecall_description"] {
+            for value in [&profile.role_arn, &profile.description] {
                 output.push('\t');
-                output.push_str(&printable(profile.get(key).unwrap_or("")));
+                output.push_str(&printable(value.as_deref().unwrap_or("")));
             }
         }
         output.push('\n');
