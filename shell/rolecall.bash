@@ -14,7 +14,9 @@ __rolecall_assume() {
     \builtin return "$__rolecall_status"
 }
 
-__ROLECALL_CMD__() {
+# An alias of the same name (Granted's `assume`, say) would be expanded into the definition.
+\builtin unalias __ROLECALL_CMD__ >/dev/null 2>&1 || \builtin true
+function __ROLECALL_CMD__ {
     __rolecall_assume "$@"
 }
 
@@ -60,13 +62,18 @@ __rolecall_update_prompt() {
 
 # rolecall:refresh-begin
 # Auto-refresh: at the first command after each prompt, a session with under 5 minutes left is
-# re-assumed quietly. Deciding that costs no process: bash's printf tells the time.
+# re-assumed quietly. Deciding that costs no process: bash's printf tells the time (bash 4.2+).
+# Role ARN targets are left alone: re-assuming one would use its own expiring credentials.
+# A renewal that failed is not retried for the same session; the binary says why, once.
 __rolecall_refresh_due() {
     \builtin local __rolecall_now
     case ${ROLECALL_EXPIRES-} in
         '' | *[!0-9]*) \builtin return 1 ;;
     esac
-    \builtin test -n "${ROLECALL_PROFILE-}" || \builtin return 1
+    case ${ROLECALL_PROFILE-} in
+        '' | arn:*) \builtin return 1 ;;
+    esac
+    \builtin test "$ROLECALL_EXPIRES" != "${__rolecall_refresh_failed-}" || \builtin return 1
     \builtin printf -v __rolecall_now '%(%s)T' -1
     \builtin test $((ROLECALL_EXPIRES - __rolecall_now)) -lt 300
 }
@@ -76,16 +83,19 @@ __rolecall_preexec() {
     __rolecall_armed=0
     __rolecall_refresh_due || \builtin return 0
     \builtin local __rolecall_out
-    if __rolecall_out=$(\command rolecall assume --shell bash --no-input -- "$ROLECALL_PROFILE" 2>/dev/null); then
+    if __rolecall_out=$(\command rolecall assume --shell bash --no-input --quiet -- "$ROLECALL_PROFILE"); then
         \builtin eval -- "$__rolecall_out"
     else
-        \builtin printf 'rolecall: %s expires in under 5 minutes and cannot be renewed without you: run __ROLECALL_CMD__ %s\n' \
-            "$ROLECALL_PROFILE" "$ROLECALL_PROFILE" >&2
+        __rolecall_refresh_failed=$ROLECALL_EXPIRES
+        \builtin printf 'rolecall: %s was not renewed; run __ROLECALL_CMD__ %s\n' \
+            "${ROLECALL_PROFILE//[^[:alnum:]_.@%+:\/-]/?}" "${ROLECALL_PROFILE//[^[:alnum:]_.@%+:\/-]/?}" >&2
     fi
 }
 
-if \builtin test -z "$(\builtin trap -p DEBUG)"; then
-    \builtin trap '__rolecall_preexec' DEBUG
+# The trap ends by restoring `$_`, which every DEBUG trap would otherwise overwrite.
+if ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 2))) &&
+    \builtin test -z "$(\builtin trap -p DEBUG)"; then
+    \builtin trap '__rolecall_last_argument=$_; __rolecall_preexec; : "$__rolecall_last_argument"' DEBUG
 fi
 # rolecall:refresh-end
 
@@ -104,7 +114,9 @@ __rolecall_hook() {
 case $'\n'"${PROMPT_COMMAND[*]-}"$'\n' in
     *__rolecall_hook*) ;;
     *)
-        if [[ "$(\builtin declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
+        # An array PROMPT_COMMAND runs every element only from bash 5.1.
+        if [[ "$(\builtin declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]] &&
+            ((BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1))); then
             PROMPT_COMMAND+=(__rolecall_hook)
         else
             # A string PROMPT_COMMAND (bash before 5.1, or set so by the user) gets a new line.

@@ -65,17 +65,23 @@ end
 
 # rolecall:refresh-begin
 # Auto-refresh: before each command line runs, a session with under 5 minutes left is re-assumed
-# quietly. Deciding that costs no process: a file's mtime plus its age is the time now.
+# quietly. Deciding that costs no process: a file's mtime plus its age is the time now (fish
+# 3.5+). Role ARN targets are left alone (re-assuming one would use its own expiring
+# credentials), and a renewal that failed is not retried for the same session.
 function __rolecall_preexec --on-event fish_preexec
     test -n "$ROLECALL_PROFILE"; or return 0
+    string match --quiet 'arn:*' -- $ROLECALL_PROFILE; and return 0
     string match --quiet --regex '^[0-9]+$' -- "$ROLECALL_EXPIRES"; or return 0
+    test "$ROLECALL_EXPIRES" != "$__rolecall_refresh_failed"; or return 0
     set -l __rolecall_now (math (path mtime /) + (path mtime --relative /))
     test (math $ROLECALL_EXPIRES - $__rolecall_now) -lt 300; or return 0
-    set -l __rolecall_out (command rolecall assume --shell fish --no-input -- $ROLECALL_PROFILE 2>/dev/null)
+    set -l __rolecall_out (command rolecall assume --shell fish --no-input --quiet -- $ROLECALL_PROFILE)
     if test $status -eq 0
         string join \n -- $__rolecall_out | source
     else
-        echo "rolecall: $ROLECALL_PROFILE expires in under 5 minutes and cannot be renewed without you: run __ROLECALL_CMD__ $ROLECALL_PROFILE" >&2
+        set -g __rolecall_refresh_failed $ROLECALL_EXPIRES
+        set -l __rolecall_name (string replace --all --regex '[^[:alnum:]_.@%+:/-]' '?' -- $ROLECALL_PROFILE)
+        echo "rolecall: $__rolecall_name was not renewed; run __ROLECALL_CMD__ $__rolecall_name" >&2
     end
 end
 # rolecall:refresh-end

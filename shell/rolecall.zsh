@@ -22,7 +22,9 @@ __rolecall_assume() {
     \builtin return $__rolecall_status
 }
 
-__ROLECALL_CMD__() {
+# An alias of the same name (Granted's `assume`, say) would be expanded into the definition.
+\builtin unalias __ROLECALL_CMD__ >/dev/null 2>&1 || \builtin true
+function __ROLECALL_CMD__ {
     __rolecall_assume "$@"
 }
 
@@ -74,18 +76,22 @@ add-zsh-hook precmd __rolecall_precmd
 
 # rolecall:refresh-begin
 # Auto-refresh: before each command line runs, a session with under 5 minutes left is re-assumed
-# quietly. Deciding that costs no process: zsh/datetime tells the time.
+# quietly. Deciding that costs no process: zsh/datetime tells the time. Role ARN targets are left
+# alone (re-assuming one would use its own expiring credentials), and a renewal that failed is
+# not retried for the same session; the binary says why, once.
 \builtin zmodload -F zsh/datetime p:EPOCHSECONDS
 __rolecall_preexec() {
-    [[ -n ${ROLECALL_PROFILE-} && ${ROLECALL_EXPIRES-} == [0-9]* && ${ROLECALL_EXPIRES} != *[^0-9]* ]] ||
-        \builtin return 0
+    [[ -n ${ROLECALL_PROFILE-} && ${ROLECALL_PROFILE} != arn:* ]] || \builtin return 0
+    [[ ${ROLECALL_EXPIRES-} == [0-9]* && ${ROLECALL_EXPIRES} != *[^0-9]* ]] || \builtin return 0
+    [[ $ROLECALL_EXPIRES != "${__rolecall_refresh_failed-}" ]] || \builtin return 0
     (( ROLECALL_EXPIRES - EPOCHSECONDS < 300 )) || \builtin return 0
     \builtin local __rolecall_out
-    if __rolecall_out=$(\command rolecall assume --shell zsh --no-input -- "$ROLECALL_PROFILE" 2>/dev/null); then
+    if __rolecall_out=$(\command rolecall assume --shell zsh --no-input --quiet -- "$ROLECALL_PROFILE"); then
         \builtin eval -- "$__rolecall_out"
     else
-        \builtin printf 'rolecall: %s expires in under 5 minutes and cannot be renewed without you: run __ROLECALL_CMD__ %s\n' \
-            "$ROLECALL_PROFILE" "$ROLECALL_PROFILE" >&2
+        __rolecall_refresh_failed=$ROLECALL_EXPIRES
+        \builtin printf 'rolecall: %s was not renewed; run __ROLECALL_CMD__ %s\n' \
+            "${ROLECALL_PROFILE//[^[:alnum:]_.@%+:\/-]/?}" "${ROLECALL_PROFILE//[^[:alnum:]_.@%+:\/-]/?}" >&2
     fi
 }
 add-zsh-hook preexec __rolecall_preexec

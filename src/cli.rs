@@ -91,8 +91,11 @@ pub struct AssumeArgs {
     #[arg(long)]
     pub json: bool,
     /// Print code that removes every rolecall variable from the shell
-    #[arg(long, conflicts_with = "target")]
+    #[arg(long, conflicts_with_all = ["target", "json"])]
     pub unset: bool,
+    /// Print no summary line on success (errors still go to stderr)
+    #[arg(short, long)]
+    pub quiet: bool,
     #[command(flatten)]
     pub flags: CredentialFlags,
 }

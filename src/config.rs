@@ -19,12 +19,14 @@ pub struct Config {
 
 /// aws-config's loader is `async` only for the future; it reads with std::fs and never waits,
 /// so it is polled once here instead of starting a runtime on the fast (cached) path.
-fn run_ready<F: Future>(future: F) -> F::Output {
+fn run_ready<F: Future>(future: F) -> Result<F::Output> {
     let mut future = pin!(future);
     let mut context = Context::from_waker(Waker::noop());
     match future.as_mut().poll(&mut context) {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("aws-config's profile loader unexpectedly waited"),
+        Poll::Ready(output) => Ok(output),
+        Poll::Pending => Err(Failure::usage(
+            "this aws-config version's profile loader waits; rolecall needs one that does not",
+        )),
     }
 }
 
@@ -58,7 +60,7 @@ pub fn config_files() -> Result<Vec<ConfigFile>> {
     Ok(files)
 }
 
-fn parse(files: &[ConfigFile]) -> std::result::Result<ProfileSet, ProfileFileLoadError> {
+fn parse(files: &[ConfigFile]) -> Result<std::result::Result<ProfileSet, ProfileFileLoadError>> {
     let mut set = EnvConfigFiles::builder();
     for file in files {
         set = set.with_contents(file.kind, file.contents.clone());
@@ -86,7 +88,7 @@ impl Config {
     pub fn load_for(targets: &[&str]) -> Result<(Config, bool)> {
         let index = crate::profile_index::ProfileIndex::build(config_files()?);
         match index.subset_for(targets) {
-            Some(subset) => match parse(&subset) {
+            Some(subset) => match parse(&subset)? {
                 Ok(profiles) => Ok((Config { profiles }, true)),
                 // Line numbers in a part are not the file's: let the whole explain.
                 Err(_) => Ok((Self::from_files(&index.files)?, false)),
@@ -96,7 +98,7 @@ impl Config {
     }
 
     fn from_files(files: &[ConfigFile]) -> Result<Config> {
-        match parse(files) {
+        match parse(files)? {
             Ok(profiles) => Ok(Config { profiles }),
             Err(error) => {
                 // Parsed together the files lose their names; find the one at fault.
@@ -104,6 +106,7 @@ impl Config {
                     .iter()
                     .find_map(|file| {
                         parse(std::slice::from_ref(file))
+                            .ok()?
                             .err()
                             .map(|e| (file.path.clone(), e))
                     })
@@ -218,6 +221,10 @@ fn non_empty(value: Option<&str>) -> Option<String> {
         .filter(|v| !v.is_empty())
         .map(String::from)
 }
+
+/// The code of the failure for a `credential_source = Environment` profile in an environment
+/// without keys: the config is fine, the shell is not ready.
+pub const ENVIRONMENT_KEYS_MISSING: &str = "EnvironmentKeysMissing";
 
 /// Where the first credentials of a chain come from.
 #[derive(Debug, Clone)]
@@ -376,7 +383,7 @@ fn check_duration(seconds: i64, what: &str) -> Result<()> {
     } else {
         Err(Failure::usage(format!(
             "{what} asks for {}; STS allows 15m to 12h (and 1h for chained roles)",
-            crate::time::minutes_left(seconds)
+            crate::time::format_duration(seconds)
         )))
     }
 }
@@ -478,7 +485,7 @@ pub fn is_role_arn(target: &str) -> bool {
 }
 
 fn environment_credentials() -> Option<Credentials> {
-    let get = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let get = crate::session::env_value;
     Some(Credentials {
         access_key_id: get("AWS_ACCESS_KEY_ID")?,
         secret_access_key: get("AWS_SECRET_ACCESS_KEY")?,
@@ -581,7 +588,7 @@ impl Config {
             duration_seconds: None,
         });
         if chain.region.is_none() {
-            chain.region = env_region();
+            chain.region = crate::session::env_region();
         }
         Ok(chain)
     }
@@ -641,6 +648,7 @@ impl Config {
                                  AWS_SECRET_ACCESS_KEY are not set",
                                 printable(&name)
                             ))
+                            .with_code(ENVIRONMENT_KEYS_MISSING)
                         })?;
                         break Base::Environment { credentials };
                     }
@@ -773,10 +781,4 @@ impl Config {
             ))),
         }
     }
-}
-
-fn env_region() -> Option<String> {
-    ["AWS_REGION", "AWS_DEFAULT_REGION"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty()))
 }

@@ -4,7 +4,7 @@
 use crate::cache;
 use crate::cli::CredentialFlags;
 use crate::config::{Config, Overrides, ProfileChain};
-use crate::error::{Failure, Result};
+use crate::error::Result;
 use crate::session::{Credentials, Session};
 use crate::sts::{CallContext, Sts};
 use crate::{mfa, source, time};
@@ -39,10 +39,11 @@ pub fn obtain(target: &str, flags: &CredentialFlags) -> Result<Session> {
     };
     let policy = CachePolicy::from_flags(flags);
     let endpoint = crate::sts::endpoint_override().unwrap_or_default();
-    let entry = cache::entry_name("role", &chain.target, &role_cache_key(&chain, &endpoint));
+    let key = role_cache_key(&chain, &endpoint);
+    let entry = cache::entry_name("role", &chain.target, &key);
 
     if policy.read {
-        if let Some(credentials) = cache::read(&entry, time::now()) {
+        if let Some(credentials) = cache::read(&entry, &key, time::now()) {
             return Ok(session(&chain, credentials));
         }
     }
@@ -50,21 +51,17 @@ pub fn obtain(target: &str, flags: &CredentialFlags) -> Result<Session> {
     let cacheable =
         !(chain.hops.is_empty() && chain.mfa_serial.is_none() && chain.base.is_long_term());
     let lock = (policy.write && cacheable)
-        .then(|| cache::lock(&entry))
+        .then(|| cache::lock(&entry, lock_patience(flags)))
         .flatten();
     // Another process may have fetched these credentials while this one waited for the lock.
     if policy.read && lock.is_some() {
-        if let Some(credentials) = cache::read(&entry, time::now()) {
+        if let Some(credentials) = cache::read(&entry, &key, time::now()) {
             return Ok(session(&chain, credentials));
         }
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::aws(format!("cannot start the network runtime: {e}")))?;
-    let credentials = runtime.block_on(fetch(&chain, flags, policy, &endpoint))?;
+    let credentials = crate::sts::block_on(fetch(&chain, flags, policy, &endpoint))?;
     if policy.write && is_temporary(&credentials) {
-        store(&entry, &credentials);
+        store(&entry, &key, &credentials);
     }
     Ok(session(&chain, credentials))
 }
@@ -84,8 +81,14 @@ fn is_temporary(credentials: &Credentials) -> bool {
     credentials.session_token.is_some() && credentials.expires.is_some()
 }
 
-fn store(entry: &str, credentials: &Credentials) {
-    if let Err(e) = cache::write(entry, credentials) {
+/// How long to wait for another rolecall fetching the same credentials: long enough for a
+/// person to type an MFA code there, short when nobody may be asked (auto-refresh).
+fn lock_patience(flags: &CredentialFlags) -> std::time::Duration {
+    std::time::Duration::from_secs(if flags.no_input { 3 } else { 120 })
+}
+
+fn store(entry: &str, key: &str, credentials: &Credentials) {
+    if let Err(e) = cache::write(entry, key, credentials) {
         eprintln!("rolecall: warning: could not cache credentials: {e}");
     }
 }
@@ -126,16 +129,16 @@ async fn fetch(
         if chain.base.is_long_term() {
             // One GetSessionToken per source and serial, cached, so the code is typed once per
             // MFA session rather than once per role.
-            let entry = cache::entry_name(
-                "mfa",
-                serial.rsplit('/').next().unwrap_or(serial),
-                &format!("{endpoint}|{}|{serial}", chain.base.identity()),
-            );
-            let _lock = policy.write.then(|| cache::lock(&entry)).flatten();
+            let key = format!("{endpoint}|{}|{serial}", chain.base.identity());
+            let entry = cache::entry_name("mfa", serial.rsplit('/').next().unwrap_or(serial), &key);
+            let _lock = policy
+                .write
+                .then(|| cache::lock(&entry, lock_patience(flags)))
+                .flatten();
             let cached = if flags.no_cache {
                 None
             } else {
-                cache::read(&entry, time::now())
+                cache::read(&entry, &key, time::now())
             };
             credentials = match cached {
                 Some(session) => session,
@@ -155,7 +158,7 @@ async fn fetch(
                         .get_session_token(&credentials, serial, &code, &context)
                         .await?;
                     if policy.write {
-                        store(&entry, &session);
+                        store(&entry, &key, &session);
                     }
                     session
                 }

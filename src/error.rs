@@ -42,6 +42,15 @@ impl Failure {
         }
     }
 
+    /// A failure whose exit status says it all (`status -q`, `doctor`): nothing is printed.
+    pub fn silent() -> Self {
+        Failure {
+            kind: Kind::Aws,
+            message: String::new(),
+            code: None,
+        }
+    }
+
     pub fn interrupted() -> Self {
         Failure {
             kind: Kind::Interrupted,

@@ -36,6 +36,8 @@ pub struct ProfileIndex {
     pub sections: Vec<Section>,
     /// A line the index could not read; the full parser will explain it.
     pub confused: bool,
+    /// Profile headers every AWS tool ignores because of the characters in the name.
+    pub ignored: Vec<String>,
 }
 
 /// One profile as listed: name, role and description (later sections win, as in the SDKs).
@@ -67,8 +69,9 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c))
 }
 
-/// What a header's inside names, in a file of `kind`; None for sections every SDK ignores.
-fn classify(inside: &str, kind: EnvConfigFileKind) -> Option<(SectionKind, String)> {
+/// What a header's inside names, in a file of `kind`: Err(true) for a profile whose name every
+/// SDK rejects, Err(false) for other sections they ignore.
+fn classify(inside: &str, kind: EnvConfigFileKind) -> Result<(SectionKind, String), bool> {
     let inside = inside.trim_matches(WHITESPACE);
     let (section, name) = match kind {
         EnvConfigFileKind::Credentials => (SectionKind::Profile, inside),
@@ -76,7 +79,7 @@ fn classify(inside: &str, kind: EnvConfigFileKind) -> Option<(SectionKind, Strin
             if inside == "default" {
                 (SectionKind::Profile, inside)
             } else {
-                let (prefix, rest) = inside.split_once(WHITESPACE)?;
+                let (prefix, rest) = inside.split_once(WHITESPACE).ok_or(false)?;
                 let rest = rest.trim_matches(WHITESPACE);
                 match prefix {
                     "profile" => (SectionKind::Profile, rest),
@@ -86,7 +89,11 @@ fn classify(inside: &str, kind: EnvConfigFileKind) -> Option<(SectionKind, Strin
             }
         }
     };
-    valid_name(name).then(|| (section, name.to_string()))
+    if valid_name(name) {
+        Ok((section, name.to_string()))
+    } else {
+        Err(section == SectionKind::Profile)
+    }
 }
 
 impl ProfileIndex {
@@ -98,6 +105,7 @@ impl ProfileIndex {
     pub fn build(files: Vec<ConfigFile>) -> ProfileIndex {
         let mut sections: Vec<Section> = Vec::new();
         let mut confused = false;
+        let mut ignored = Vec::new();
         for (file_index, file) in files.iter().enumerate() {
             let text = file.contents.as_str();
             let mut offset = 0;
@@ -123,7 +131,7 @@ impl ProfileIndex {
                     skipping = false;
                     has_property = false;
                     match classify(inside, file.kind) {
-                        Some((kind, name)) => {
+                        Ok((kind, name)) => {
                             current = Some(Section {
                                 file: file_index,
                                 kind,
@@ -134,7 +142,12 @@ impl ProfileIndex {
                                 description: None,
                             })
                         }
-                        None => skipping = true,
+                        Err(invalid_profile) => {
+                            if invalid_profile {
+                                ignored.push(inside.trim_matches(WHITESPACE).to_string());
+                            }
+                            skipping = true;
+                        }
                     }
                     continue;
                 }
@@ -175,6 +188,7 @@ impl ProfileIndex {
             files,
             sections,
             confused,
+            ignored,
         }
     }
 

@@ -82,7 +82,7 @@ impl Session {
             line.push_str(&format!(
                 " · expires {} ({})",
                 crate::time::local_clock(expires),
-                crate::time::minutes_left(expires - now)
+                crate::time::format_duration(expires.saturating_sub(now))
             ));
         }
         line
@@ -120,5 +120,78 @@ impl Session {
             vars.push(("ROLECALL_PREVIOUS", previous.to_string()));
         }
         vars
+    }
+}
+
+/// The account of `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
+pub fn arn_account(arn: &str) -> &str {
+    arn.split(':').nth(4).unwrap_or("")
+}
+
+/// The role name of `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
+pub fn arn_role_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// A variable of this process's environment, when it is set and not empty.
+pub fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The region the environment names, as the AWS SDKs read it.
+pub fn env_region() -> Option<String> {
+    env_value("AWS_REGION").or_else(|| env_value("AWS_DEFAULT_REGION"))
+}
+
+/// What the environment says about the session a shell holds: read by `prompt`, `status` and
+/// `doctor` without touching any file.
+pub struct EnvSession {
+    pub profile: String,
+    pub role_arn: Option<String>,
+    pub region: Option<String>,
+    pub expires: Option<i64>,
+}
+
+impl EnvSession {
+    /// The rolecall session in this environment, if any.
+    pub fn read() -> Option<EnvSession> {
+        Some(EnvSession {
+            profile: env_value("ROLECALL_PROFILE")?,
+            role_arn: env_value("ROLECALL_ROLE_ARN"),
+            region: env_region(),
+            expires: env_value("ROLECALL_EXPIRES")
+                .and_then(|e| e.parse().ok())
+                .or_else(|| {
+                    env_value("AWS_CREDENTIAL_EXPIRATION")
+                        .and_then(|t| crate::time::parse_rfc3339(&t))
+                }),
+        })
+    }
+
+    pub fn account(&self) -> Option<&str> {
+        self.role_arn.as_deref().map(arn_account)
+    }
+
+    pub fn role_name(&self) -> Option<&str> {
+        self.role_arn.as_deref().map(arn_role_name)
+    }
+
+    /// Seconds left, never overflowing whatever the environment holds.
+    pub fn seconds_left(&self, now: i64) -> Option<i64> {
+        self.expires.map(|e| e.saturating_sub(now))
+    }
+
+    pub fn credentials_present() -> bool {
+        env_value("AWS_ACCESS_KEY_ID").is_some() && env_value("AWS_SECRET_ACCESS_KEY").is_some()
+    }
+
+    /// The environment's credentials, for calls that check them.
+    pub fn credentials(&self) -> Option<Credentials> {
+        Some(Credentials {
+            access_key_id: env_value("AWS_ACCESS_KEY_ID")?,
+            secret_access_key: env_value("AWS_SECRET_ACCESS_KEY")?,
+            session_token: env_value("AWS_SESSION_TOKEN"),
+            expires: self.expires,
+        })
     }
 }

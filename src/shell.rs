@@ -5,10 +5,10 @@
 use crate::cli::ShellKind;
 use std::fmt::Write;
 
-/// Characters that need no quoting in any of the three shells. `=` is not among them: zsh
-/// expands `=cmd` to a command's path in the value of an `export`.
+/// Characters that need no quoting in any of the three shells. Not among them: `=` (zsh
+/// expands `=cmd` to a command's path in an `export` value) and `%` (fish expands `%self`).
 fn is_plain(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"_@%+:,./-".contains(&byte)
+    byte.is_ascii_alphanumeric() || b"_@+:,./-".contains(&byte)
 }
 
 /// Quotes `value` as one word for bash or zsh: bare when it is plain, else `$'…'` with every
@@ -56,26 +56,27 @@ pub fn quote_fish(value: &str) -> String {
 }
 
 /// Code that removes `unset` and then sets `set`, in that order, for `shell`.
-/// Variable names are rolecall's own constants, so only values need quoting.
+/// Variable names are rolecall's own constants, so only values need quoting. The builtins are
+/// named through `builtin`, so an alias or function called `export` never sees a secret.
 pub fn render(shell: ShellKind, unset: &[&str], set: &[(&str, String)]) -> String {
     let mut out = String::new();
     match shell {
         ShellKind::Bash | ShellKind::Zsh => {
             if !unset.is_empty() {
-                let _ = writeln!(out, "unset {};", unset.join(" "));
+                let _ = writeln!(out, "\\builtin unset -v {};", unset.join(" "));
             }
             for (name, value) in set {
-                let _ = writeln!(out, "export {name}={};", quote_posix(value));
+                let _ = writeln!(out, "\\builtin export {name}={};", quote_posix(value));
             }
         }
         ShellKind::Fish => {
             if !unset.is_empty() {
                 // `set -e` of an unset variable fails, and fish's `set` passes the last status
                 // on; `true` makes a sourced assume end with status 0.
-                let _ = writeln!(out, "set -e {}; true;", unset.join(" "));
+                let _ = writeln!(out, "builtin set -e {}; builtin true;", unset.join(" "));
             }
             for (name, value) in set {
-                let _ = writeln!(out, "set -gx {name} {};", quote_fish(value));
+                let _ = writeln!(out, "builtin set -gx {name} {};", quote_fish(value));
             }
         }
     }

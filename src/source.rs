@@ -7,7 +7,23 @@ use crate::session::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 use std::time::UNIX_EPOCH;
 
+/// A credential process or an SSO refresh may wait on a person (a password manager, a browser);
+/// past this it is stuck, and rolecall says so rather than hang.
+const SOURCE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub async fn base_credentials(base: &Base) -> Result<Credentials> {
+    match tokio::time::timeout(SOURCE_TIMEOUT, provide(base)).await {
+        Ok(result) => result,
+        Err(_) => Err(Failure::aws(format!(
+            "{} did not answer within {}s\n  {}",
+            base.describe(),
+            SOURCE_TIMEOUT.as_secs(),
+            base.renewal_hint()
+        ))),
+    }
+}
+
+async fn provide(base: &Base) -> Result<Credentials> {
     let provided = match base {
         Base::Static { credentials, .. } | Base::Environment { credentials } => {
             return Ok(credentials.clone())

@@ -67,6 +67,15 @@ fn check_endpoint(url: &str) -> Result<()> {
     }
 }
 
+/// Runs STS work on a single-threaded runtime, started only when a call is needed.
+pub fn block_on<T>(work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::aws(format!("cannot start the network runtime: {e}")))?
+        .block_on(work)
+}
+
 /// What a failing call was doing, so its error can name the people and things involved.
 pub struct CallContext<'a> {
     /// `AssumeRole` or `GetSessionToken`.
@@ -280,8 +289,7 @@ impl Sts {
         let server_date = error
             .raw_response()
             .and_then(|r| r.headers().get("date"))
-            .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
-            .map(|d| d.timestamp());
+            .and_then(http_date);
         let role = context.role_arn.map(printable).unwrap_or_default();
         self.explain_service_error(&code, &message, server_date, &role, context)
             .with_code(&code)
@@ -352,7 +360,7 @@ impl Sts {
             {
                 let asked = context
                     .duration_seconds
-                    .map(|d| format!(" of {}", crate::time::minutes_left(d)))
+                    .map(|d| format!(" of {}", crate::time::format_duration(d)))
                     .unwrap_or_default();
                 let chained = if context.chained {
                     "; AWS caps chained roles (assumed with another role's credentials) at 1h"
@@ -409,13 +417,15 @@ impl aws_sdk_sts::config::Intercept for DateRecorder {
         _components: &aws_sdk_sts::config::RuntimeComponents,
         _cfg: &mut aws_sdk_sts::config::ConfigBag,
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        let date = context
-            .response()
-            .headers()
-            .get("date")
-            .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
-            .map(|d| d.timestamp());
+        let date = context.response().headers().get("date").and_then(http_date);
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = date;
         Ok(())
     }
+}
+
+/// Unix seconds from an HTTP `Date` header (`Sun, 29 Nov 2026 07:02:16 GMT`).
+fn http_date(value: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc2822(value)
+        .ok()
+        .map(|d| d.timestamp())
 }

@@ -29,10 +29,13 @@ pub fn local_clock(unix: i64) -> String {
     }
 }
 
-/// `59m`, `3h05m`, or `expired`, for a number of seconds left.
-pub fn minutes_left(seconds: i64) -> String {
+/// `59m`, `3h05m`, `45s`, or `expired` for none left.
+pub fn format_duration(seconds: i64) -> String {
     if seconds <= 0 {
         return "expired".into();
+    }
+    if seconds < 60 {
+        return format!("{seconds}s");
     }
     let minutes = seconds / 60;
     if minutes < 60 {
@@ -101,8 +104,8 @@ mod tests {
 
     #[test]
     fn minutes() {
-        assert_eq!(minutes_left(3599), "59m");
-        assert_eq!(minutes_left(3600 * 3 + 300), "3h05m");
-        assert_eq!(minutes_left(0), "expired");
+        assert_eq!(format_duration(3599), "59m");
+        assert_eq!(format_duration(3600 * 3 + 300), "3h05m");
+        assert_eq!(format_duration(0), "expired");
     }
 }

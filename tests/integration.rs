@@ -615,10 +615,25 @@ fn auto_refresh_renews_a_session_near_expiry_without_spawning_when_nothing_is_du
 fn auto_refresh_warns_when_renewal_needs_an_mfa_code() {
     let world = world();
     let body = "assume mfa --mfa-token 123456 2>/dev/null\nrm -rf \"$HOME/.cache/rolecall\"\n\
-                export ROLECALL_EXPIRES=$(( $(date +%s) + 60 ))\n__rolecall_hook\ntrue\necho still=$ROLECALL_PROFILE";
+                export ROLECALL_EXPIRES=$(( $(date +%s) + 60 ))\n__rolecall_hook\ntrue\necho still=$ROLECALL_PROFILE\n\
+                __rolecall_hook\ntrue\necho again";
     let run = run_shell(&world, "bash", "--auto-refresh", body).success();
     assert!(
-        run.stderr.contains("rolecall: mfa expires in under 5 minutes and cannot be renewed without you: run assume mfa"),
+        run.stderr
+            .contains("needs an MFA code and --no-input forbids asking"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("rolecall: mfa was not renewed; run assume mfa"),
+        "{}",
+        run.stderr
+    );
+    // Not retried for the same session: one message, not one per command.
+    assert_eq!(
+        run.stderr.matches("was not renewed").count(),
+        1,
         "{}",
         run.stderr
     );
@@ -630,7 +645,9 @@ fn aliases_cannot_break_the_function() {
     let world = world();
     let body = "shopt -s expand_aliases\nalias eval='echo broken-eval'\nalias rolecall='echo broken-rolecall'\n\
                 alias test='echo broken-test'\nalias return='echo broken-return'\nalias local='echo broken-local'\n\
-                \\eval \"$(\\command rolecall init bash)\"\nassume prod-admin\necho profile=$ROLECALL_PROFILE";
+                alias assume='. assume'\nalias export='echo leaked'\nalias unset='echo broken-unset'\n\
+                \\eval \"$(\\command rolecall init bash --auto-refresh)\"\nassume prod-admin\necho profile=$ROLECALL_PROFILE\n\
+                __rolecall_hook\necho a b\necho \"last=$_\"";
     let program = require_tool("bash");
     let mut command = world.command(program);
     command.args(["--norc", "--noprofile", "-eu", "-c", body]);
@@ -642,6 +659,13 @@ fn aliases_cannot_break_the_function() {
         run.stderr
     );
     assert!(!run.stdout.contains("broken"), "{}", run.stdout);
+    assert!(
+        !run.stdout.contains("leaked"),
+        "an alias saw the exports: {}",
+        run.stdout
+    );
+    // The refresh hook's DEBUG trap keeps `$_` for the user.
+    assert!(run.stdout.contains("last=b"), "{}", run.stdout);
 }
 
 #[test]
@@ -660,4 +684,41 @@ fn assume_help_through_the_function_shows_help_and_runs_nothing() {
         run.stderr
     );
     assert!(run.stdout.contains("after=none"), "{}", run.stdout);
+}
+
+#[test]
+fn an_existing_assume_alias_does_not_stop_zsh_from_loading() {
+    let world = world();
+    let run = run_shell(
+        &world,
+        "zsh",
+        "",
+        "alias assume='. assume'\neval \"$(rolecall init zsh)\"\nassume prod-admin\necho profile=$ROLECALL_PROFILE",
+    );
+    // run_shell loaded the integration once already; the alias comes before the second load.
+    let run = run.success();
+    assert!(
+        run.stdout.contains("profile=prod-admin"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+}
+
+#[test]
+fn json_needs_no_shell_and_unset_is_shell_code_only() {
+    let world = world();
+    let mut command = world.rolecall(&["assume", "--json", "prod-admin"]);
+    command.env("SHELL", "/bin/tcsh");
+    Run::of(command).success().json();
+    world.run(&["assume", "--unset", "--json"]).failure(2);
+    let run = world
+        .run(&["assume", "--unset", "--shell", "bash"])
+        .success();
+    assert!(
+        run.stdout
+            .starts_with("\\builtin unset -v AWS_ACCESS_KEY_ID"),
+        "{}",
+        run.stdout
+    );
 }

@@ -2,21 +2,23 @@
 
 use crate::cli::{AssumeArgs, ShellKind};
 use crate::error::{printable, Failure, Result};
-use crate::session::MANAGED_VARIABLES;
+use crate::session::{env_value, MANAGED_VARIABLES};
 use crate::{engine, shell, time};
 use std::io::IsTerminal;
 
 pub fn run(args: AssumeArgs) -> Result<()> {
-    let shell_kind = match args.shell {
-        Some(kind) => kind,
-        None => shell_from_environment()?,
+    // JSON needs no shell; shell code needs one, named or taken from $SHELL.
+    let shell_kind = match (args.json, args.shell) {
+        (true, _) => None,
+        (false, Some(kind)) => Some(kind),
+        (false, None) => Some(shell_from_environment()?),
     };
-    if args.unset {
-        return super::emit(&shell::render(shell_kind, MANAGED_VARIABLES, &[]));
+    if let (true, Some(kind)) = (args.unset, shell_kind) {
+        return super::emit(&shell::render(kind, MANAGED_VARIABLES, &[]));
     }
-    if std::io::stdout().is_terminal() && !args.json {
+    if let (true, Some(kind)) = (std::io::stdout().is_terminal(), shell_kind) {
         // Secrets printed here would land on the screen and in scrollback, not in the shell.
-        return Err(Failure::usage(setup_explanation(shell_kind)));
+        return Err(Failure::usage(setup_explanation(kind)));
     }
     let current = env_value("ROLECALL_PROFILE");
     let target = match args.target.as_deref() {
@@ -34,17 +36,21 @@ pub fn run(args: AssumeArgs) -> Result<()> {
     };
     let session = engine::obtain(&target, &args.flags)?;
     let variables = session.variables(previous.as_deref());
-    let output = if args.json {
+    let output = if let Some(kind) = shell_kind {
+        shell::render(kind, MANAGED_VARIABLES, &variables)
+    } else {
         let object: serde_json::Map<String, serde_json::Value> = variables
             .into_iter()
             .map(|(name, value)| (name.to_string(), serde_json::Value::String(value)))
             .collect();
         serde_json::Value::Object(object).to_string() + "\n"
-    } else {
-        shell::render(shell_kind, MANAGED_VARIABLES, &variables)
     };
     super::emit(&output)?;
-    eprintln!("{}", session.summary(time::now()));
+    if !args.quiet {
+        // A closed stderr must not turn a done assume into a failure.
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "{}", session.summary(time::now()));
+    }
     Ok(())
 }
 
@@ -63,10 +69,6 @@ fn pick_profile() -> Result<String> {
         ));
     }
     crate::picker::pick(&choices)
-}
-
-fn env_value(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 fn shell_from_environment() -> Result<ShellKind> {

@@ -1,10 +1,10 @@
 //! `rolecall doctor`: the checks behind "the CLI is not using the credentials I expect", each
 //! finding with what to do about it. Exit 0 when nothing is wrong, 1 otherwise.
 
-use super::prompt::EnvSession;
 use crate::cli::DoctorArgs;
-use crate::config::{Config, Overrides};
+use crate::config::{Config, Overrides, ENVIRONMENT_KEYS_MISSING};
 use crate::error::{printable, Failure, Result};
+use crate::session::{env_region, env_value, EnvSession};
 use crate::time;
 use std::os::unix::fs::MetadataExt;
 
@@ -47,10 +47,6 @@ impl Report {
     }
 }
 
-fn env_value(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
 pub fn run(args: DoctorArgs) -> Result<()> {
     let mut report = Report { lines: Vec::new() };
     check_environment(&mut report, args.profile.as_deref());
@@ -62,9 +58,7 @@ pub fn run(args: DoctorArgs) -> Result<()> {
     }
     super::emit(&report.render())?;
     if report.worst() == Level::Problem {
-        let mut failure = Failure::aws("");
-        failure.message.clear();
-        return Err(failure);
+        return Err(Failure::silent());
     }
     Ok(())
 }
@@ -74,14 +68,14 @@ fn check_environment(report: &mut Report, profile: Option<&str>) {
     let rolecall = EnvSession::read();
     match (&rolecall, keys) {
         (Some(session), true) => {
-            let left = session.expires.map(|e| e - time::now());
+            let left = session.seconds_left(time::now());
             match left {
                 Some(l) if l <= 0 => report.add(
                     Level::Problem,
                     format!(
                         "the session of {} in this shell expired {} ago: run assume {0} again",
                         printable(&session.profile),
-                        time::minutes_left(-l).trim_end_matches("expired")
+                        time::format_duration(-l)
                     ),
                 ),
                 Some(l) if l < crate::cache::MINIMUM_SECONDS_LEFT => report.add(
@@ -90,7 +84,7 @@ fn check_environment(report: &mut Report, profile: Option<&str>) {
                         "the session of {} expires in {}: run assume {0} (or load the \
                          integration with --auto-refresh)",
                         printable(&session.profile),
-                        time::minutes_left(l)
+                        time::format_duration(l)
                     ),
                 ),
                 _ => report.add(
@@ -98,7 +92,7 @@ fn check_environment(report: &mut Report, profile: Option<&str>) {
                     format!(
                         "this shell holds {} ({} left)",
                         printable(&session.profile),
-                        left.map(time::minutes_left)
+                        left.map(time::format_duration)
                             .unwrap_or_else(|| "no expiry".into())
                     ),
                 ),
@@ -174,11 +168,14 @@ fn check_config(report: &mut Report, profile: Option<&str>) {
         Overrides::from_flags(&Default::default()).expect("no flags, nothing to reject");
     let mut problems: Vec<String> = Vec::new();
     for name in &names {
-        if let Err(failure) = config.chain(name, &overrides) {
-            // Profiles that share a broken source report the same problem once.
-            if !problems.contains(&failure.message) {
-                problems.push(failure.message);
+        match config.chain(name, &overrides) {
+            // Keys this shell lacks are not a fault of the config.
+            Err(failure) if failure.code.as_deref() == Some(ENVIRONMENT_KEYS_MISSING) => {
+                report.add(Level::Warn, failure.message);
             }
+            // Profiles that share a broken source report the same problem once.
+            Err(failure) if !problems.contains(&failure.message) => problems.push(failure.message),
+            _ => {}
         }
     }
     let healthy = problems.is_empty();
@@ -194,7 +191,10 @@ fn check_config(report: &mut Report, profile: Option<&str>) {
             ),
         );
     }
-    for ignored in ignored_sections() {
+    let ignored = crate::profile_index::ProfileIndex::load()
+        .map(|index| index.ignored)
+        .unwrap_or_default();
+    for ignored in ignored {
         report.add(
             Level::Warn,
             format!(
@@ -204,26 +204,6 @@ fn check_config(report: &mut Report, profile: Option<&str>) {
             ),
         );
     }
-}
-
-/// `[profile NAME]` sections the AWS parser drops silently because NAME has other characters.
-fn ignored_sections() -> Vec<String> {
-    let path = env_value("AWS_CONFIG_FILE")
-        .map(std::path::PathBuf::from)
-        .or_else(|| dirs::home_dir().map(|h| h.join(".aws/config")));
-    let Some(text) = path.and_then(|p| std::fs::read_to_string(p).ok()) else {
-        return Vec::new();
-    };
-    text.lines()
-        .filter_map(|line| {
-            let inner = line.trim().strip_prefix('[')?.strip_suffix(']')?.trim();
-            let name = inner.strip_prefix("profile")?.trim();
-            let valid = name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c));
-            (!valid).then(|| inner.to_string())
-        })
-        .collect()
 }
 
 fn check_cache(report: &mut Report) {
@@ -287,7 +267,7 @@ fn check_online(report: &mut Report) {
         EnvSession::credentials_present().then(|| EnvSession {
             profile: "the environment".into(),
             role_arn: None,
-            region: env_value("AWS_REGION").or_else(|| env_value("AWS_DEFAULT_REGION")),
+            region: env_region(),
             expires: None,
         })
     }) else {
@@ -304,14 +284,9 @@ fn check_online(report: &mut Report) {
         );
         return;
     };
-    let result = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::aws(format!("cannot start the network runtime: {e}")))
-        .and_then(|runtime| {
-            let sts = crate::sts::Sts::new(session.region.as_deref())?;
-            runtime.block_on(sts.identity_and_clock(&credentials, &session.profile))
-        });
+    let result = crate::sts::Sts::new(session.region.as_deref()).and_then(|sts| {
+        crate::sts::block_on(sts.identity_and_clock(&credentials, &session.profile))
+    });
     match result {
         Ok((arn, offset)) => {
             report.add(

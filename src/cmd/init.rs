@@ -9,6 +9,56 @@ const BASH: &str = include_str!("../../shell/rolecall.bash");
 const ZSH: &str = include_str!("../../shell/rolecall.zsh");
 const FISH: &str = include_str!("../../shell/rolecall.fish");
 
+/// Names a function must not take: rolecall itself, and the builtins and keywords the
+/// integration and the code it evaluates call.
+const RESERVED_NAMES: &[&str] = &[
+    "rolecall",
+    "builtin",
+    "command",
+    "export",
+    "unset",
+    "eval",
+    "set",
+    "source",
+    "local",
+    "return",
+    "test",
+    "true",
+    "false",
+    "printf",
+    "read",
+    "trap",
+    "typeset",
+    "declare",
+    "alias",
+    "unalias",
+    "function",
+    "complete",
+    "compdef",
+    "string",
+    "functions",
+    "exec",
+    "exit",
+    "cd",
+    "echo",
+    "env",
+    "if",
+    "then",
+    "else",
+    "fi",
+    "case",
+    "esac",
+    "for",
+    "while",
+    "do",
+    "done",
+    "end",
+    "begin",
+    "and",
+    "or",
+    "not",
+];
+
 /// The function name placeholder in the templates.
 const CMD_PLACEHOLDER: &str = "__ROLECALL_CMD__";
 
@@ -26,9 +76,10 @@ pub fn script(args: &InitArgs) -> Result<String> {
             .cmd
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if !valid_name || args.cmd == "rolecall" {
+    if !valid_name || RESERVED_NAMES.contains(&args.cmd.as_str()) {
         return Err(Failure::usage(format!(
-            "`{}` cannot name the function: use letters, digits, _ and -, not rolecall",
+            "`{}` cannot name the function: use letters, digits, _ and -, and no name the \
+             shell or rolecall already uses",
             printable(&args.cmd)
         )));
     }

@@ -3,7 +3,7 @@
 
 use crate::cli::{PromptArgs, ShellKind};
 use crate::error::Result;
-use crate::session::Credentials;
+use crate::session::EnvSession;
 use std::io::IsTerminal;
 
 /// Under this many seconds left, the segment turns yellow.
@@ -14,7 +14,7 @@ pub fn run(args: PromptArgs) -> Result<()> {
         return Ok(());
     };
     let now = crate::time::now();
-    let left = state.expires.map(|e| e - now);
+    let left = state.seconds_left(now);
     let colour = match left {
         Some(l) if l <= 0 => Some("31"),
         Some(l) if l < WARN_SECONDS => Some("33"),
@@ -38,71 +38,23 @@ pub fn run(args: PromptArgs) -> Result<()> {
     super::emit(&(line + "\n"))
 }
 
-/// What the environment says about the session this shell holds.
-pub struct EnvSession {
-    pub profile: String,
-    pub role_arn: Option<String>,
-    pub region: Option<String>,
-    pub expires: Option<i64>,
-}
-
-fn env_value(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-impl EnvSession {
-    /// The rolecall session in this environment, if any.
-    pub fn read() -> Option<EnvSession> {
-        let profile = env_value("ROLECALL_PROFILE")?;
-        Some(EnvSession {
-            profile,
-            role_arn: env_value("ROLECALL_ROLE_ARN"),
-            region: env_value("AWS_REGION").or_else(|| env_value("AWS_DEFAULT_REGION")),
-            expires: env_value("ROLECALL_EXPIRES")
-                .and_then(|e| e.parse().ok())
-                .or_else(|| {
-                    env_value("AWS_CREDENTIAL_EXPIRATION")
-                        .and_then(|t| crate::time::parse_rfc3339(&t))
-                }),
-        })
-    }
-
-    pub fn account(&self) -> Option<&str> {
-        self.role_arn.as_deref().and_then(|a| a.split(':').nth(4))
-    }
-
-    pub fn role_name(&self) -> Option<&str> {
-        self.role_arn.as_deref().and_then(|a| a.rsplit('/').next())
-    }
-
-    pub fn credentials_present() -> bool {
-        env_value("AWS_ACCESS_KEY_ID").is_some() && env_value("AWS_SECRET_ACCESS_KEY").is_some()
-    }
-
-    /// The environment's credentials, for calls that check them.
-    pub fn credentials(&self) -> Option<Credentials> {
-        Some(Credentials {
-            access_key_id: env_value("AWS_ACCESS_KEY_ID")?,
-            secret_access_key: env_value("AWS_SECRET_ACCESS_KEY")?,
-            session_token: env_value("AWS_SESSION_TOKEN"),
-            expires: self.expires,
-        })
-    }
-}
-
 fn render(format: &str, state: &EnvSession, left: Option<i64>) -> String {
-    let left_text = left.map(crate::time::minutes_left).unwrap_or_default();
-    let expires_text = state
-        .expires
-        .map(crate::time::local_clock)
-        .unwrap_or_default();
-    format
+    let left_text = left.map(crate::time::format_duration).unwrap_or_default();
+    let mut text = format
         .replace("{profile}", &state.profile)
         .replace("{region}", state.region.as_deref().unwrap_or(""))
         .replace("{account}", state.account().unwrap_or(""))
         .replace("{role}", state.role_name().unwrap_or(""))
-        .replace("{left}", &left_text)
-        .replace("{expires}", &expires_text)
+        .replace("{left}", &left_text);
+    // Local time means reading the time zone database: only when the format asks for it.
+    if text.contains("{expires}") {
+        let expires_text = state
+            .expires
+            .map(crate::time::local_clock)
+            .unwrap_or_default();
+        text = text.replace("{expires}", &expires_text);
+    }
+    text
 }
 
 /// Prompts are expanded again by the shell that shows them, so the text keeps no character that

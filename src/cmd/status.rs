@@ -1,9 +1,9 @@
 //! `rolecall status`: what this shell holds, read from its environment; exit 0 only while a valid
 //! session is active, so scripts can test it. `--verify` asks STS who the credentials are.
 
-use super::prompt::EnvSession;
 use crate::cli::StatusArgs;
 use crate::error::{printable, Failure, Result};
+use crate::session::EnvSession;
 use crate::time;
 use serde_json::json;
 
@@ -17,7 +17,7 @@ pub fn run(args: StatusArgs) -> Result<()> {
             "no rolecall session in this shell: run assume PROFILE",
         ));
     };
-    let left = state.expires.map(|e| e - now);
+    let left = state.seconds_left(now);
     let valid = left.is_none_or(|l| l > 0);
     let identity = if args.verify && valid {
         Some(verify(&state)?)
@@ -56,7 +56,7 @@ pub fn run(args: StatusArgs) -> Result<()> {
                     time::rfc3339(expires)
                 ),
             );
-            row("left", &time::minutes_left(left));
+            row("left", &time::format_duration(left));
         }
         row("identity", identity.as_deref().unwrap_or(""));
         super::emit(&text)?;
@@ -77,21 +77,17 @@ pub fn run(args: StatusArgs) -> Result<()> {
 
 /// An exit status of 1, with a message unless `-q`.
 fn quiet_unless(quiet: bool, message: &str) -> Failure {
-    let mut failure = Failure::aws(message);
     if quiet {
-        failure.message.clear();
+        Failure::silent()
+    } else {
+        Failure::aws(message)
     }
-    failure
 }
 
 fn verify(state: &EnvSession) -> Result<String> {
     let credentials = state
         .credentials()
         .ok_or_else(|| Failure::aws("no credentials in this shell to verify"))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::aws(format!("cannot start the network runtime: {e}")))?;
     let sts = crate::sts::Sts::new(state.region.as_deref())?;
-    runtime.block_on(sts.get_caller_identity(&credentials, &state.profile))
+    crate::sts::block_on(sts.get_caller_identity(&credentials, &state.profile))
 }
