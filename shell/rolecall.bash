@@ -61,7 +61,7 @@ __rolecall_update_prompt() {
 # rolecall:prompt-end
 
 # rolecall:refresh-begin
-# Auto-refresh: at the first command after each prompt, a session with under 5 minutes left is
+# Auto-refresh: at the first command after each prompt, a session about to expire is
 # re-assumed quietly. Deciding that costs no process: bash's printf tells the time (bash 4.2+).
 # Role ARN targets are left alone: re-assuming one would use its own expiring credentials.
 # A renewal that failed is not retried for the same session; the binary says why, once.
@@ -75,7 +75,7 @@ __rolecall_refresh_due() {
     esac
     \builtin test "$ROLECALL_EXPIRES" != "${__rolecall_refresh_failed-}" || \builtin return 1
     \builtin printf -v __rolecall_now '%(%s)T' -1
-    \builtin test $((ROLECALL_EXPIRES - __rolecall_now)) -lt 300
+    \builtin test $((ROLECALL_EXPIRES - __rolecall_now)) -lt __ROLECALL_REFRESH_SECONDS__
 }
 
 __rolecall_preexec() {

@@ -64,7 +64,7 @@ end
 # rolecall:prompt-end
 
 # rolecall:refresh-begin
-# Auto-refresh: before each command line runs, a session with under 5 minutes left is re-assumed
+# Auto-refresh: before each command line runs, a session about to expire is re-assumed
 # quietly. Deciding that costs no process: a file's mtime plus its age is the time now (fish
 # 3.5+). Role ARN targets are left alone (re-assuming one would use its own expiring
 # credentials), and a renewal that failed is not retried for the same session.
@@ -74,7 +74,7 @@ function __rolecall_preexec --on-event fish_preexec
     string match --quiet --regex '^[0-9]+$' -- "$ROLECALL_EXPIRES"; or return 0
     test "$ROLECALL_EXPIRES" != "$__rolecall_refresh_failed"; or return 0
     set -l __rolecall_now (math (path mtime /) + (path mtime --relative /))
-    test (math $ROLECALL_EXPIRES - $__rolecall_now) -lt 300; or return 0
+    test (math $ROLECALL_EXPIRES - $__rolecall_now) -lt __ROLECALL_REFRESH_SECONDS__; or return 0
     set -l __rolecall_out (command rolecall assume --shell fish --no-input --quiet -- $ROLECALL_PROFILE)
     if test $status -eq 0
         string join \n -- $__rolecall_out | source

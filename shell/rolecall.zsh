@@ -75,7 +75,7 @@ add-zsh-hook precmd __rolecall_precmd
 # rolecall:prompt-end
 
 # rolecall:refresh-begin
-# Auto-refresh: before each command line runs, a session with under 5 minutes left is re-assumed
+# Auto-refresh: before each command line runs, a session about to expire is re-assumed
 # quietly. Deciding that costs no process: zsh/datetime tells the time. Role ARN targets are left
 # alone (re-assuming one would use its own expiring credentials), and a renewal that failed is
 # not retried for the same session; the binary says why, once.
@@ -84,7 +84,7 @@ __rolecall_preexec() {
     [[ -n ${ROLECALL_PROFILE-} && ${ROLECALL_PROFILE} != arn:* ]] || \builtin return 0
     [[ ${ROLECALL_EXPIRES-} == [0-9]* && ${ROLECALL_EXPIRES} != *[^0-9]* ]] || \builtin return 0
     [[ $ROLECALL_EXPIRES != "${__rolecall_refresh_failed-}" ]] || \builtin return 0
-    (( ROLECALL_EXPIRES - EPOCHSECONDS < 300 )) || \builtin return 0
+    (( ROLECALL_EXPIRES - EPOCHSECONDS < __ROLECALL_REFRESH_SECONDS__ )) || \builtin return 0
     \builtin local __rolecall_out
     if __rolecall_out=$(\command rolecall assume --shell zsh --no-input --quiet -- "$ROLECALL_PROFILE"); then
         \builtin eval -- "$__rolecall_out"

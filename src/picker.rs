@@ -105,7 +105,7 @@ pub fn pick(choices: &[Choice]) -> Result<String> {
         let lowered = query.to_lowercase();
         let shown: Vec<&Choice> = choices.iter().filter(|c| matches(c, &lowered)).collect();
         selected = selected.min(shown.len().saturating_sub(1));
-        draw(&mut terminal.tty, &query, &shown, selected);
+        draw(&mut terminal.tty, &query, &shown, selected, choices.len());
         let Some(byte) = terminal.read_byte() else {
             return Err(Failure::interrupted());
         };
@@ -156,11 +156,37 @@ pub fn pick(choices: &[Choice]) -> Result<String> {
     }
 }
 
-fn draw(tty: &mut File, query: &str, shown: &[&Choice], selected: usize) {
+/// The terminal's width in columns (80 when it cannot be asked).
+fn terminal_width(tty: &File) -> usize {
+    // SAFETY: winsize is plain data that TIOCGWINSZ fills for an open terminal.
+    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+    // SAFETY: as above, on a descriptor `tty` keeps open.
+    let asked = unsafe { libc::ioctl(tty.as_raw_fd(), libc::TIOCGWINSZ, &mut size) } == 0;
+    if asked && size.ws_col > 0 {
+        usize::from(size.ws_col)
+    } else {
+        80
+    }
+}
+
+/// At most `room` characters of `text`, with an ellipsis when cut.
+fn fit(text: &str, room: usize) -> String {
+    if text.chars().count() <= room {
+        text.to_string()
+    } else {
+        let mut cut: String = text.chars().take(room.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+fn draw(tty: &mut File, query: &str, shown: &[&Choice], selected: usize, total: usize) {
+    // Every line must fit: one that wraps would break the redraw, which moves up a row per line.
+    let width = terminal_width(tty).saturating_sub(1).max(20);
     let start = selected.saturating_sub(VISIBLE - 1);
+    let query = fit(&printable(query), width / 2);
     let mut screen = format!(
-        "\r\x1b[J\x1b[?25lassume> {}  ({} of profiles)",
-        printable(query),
+        "\r\x1b[J\x1b[?25lprofile> {query}  ({} of {total})",
         shown.len()
     );
     let rows: Vec<&&Choice> = shown.iter().skip(start).take(VISIBLE).collect();
@@ -170,15 +196,13 @@ fn draw(tty: &mut File, query: &str, shown: &[&Choice], selected: usize) {
         } else {
             " "
         };
-        let detail = if choice.detail.is_empty() {
-            String::new()
-        } else {
-            format!("  \x1b[2m{}\x1b[22m", printable(&choice.detail))
+        let name = fit(&printable(&choice.name), width - 2);
+        let room = width.saturating_sub(name.chars().count() + 4);
+        let detail = match fit(&printable(&choice.detail), room) {
+            d if d.is_empty() || room == 0 => String::new(),
+            d => format!("  \x1b[2m{d}\x1b[22m"),
         };
-        screen.push_str(&format!(
-            "\r\n{marker} {}{detail}\x1b[0m",
-            printable(&choice.name)
-        ));
+        screen.push_str(&format!("\r\n{marker} {name}{detail}\x1b[0m"));
     }
     if shown.is_empty() {
         screen.push_str("\r\n  no profile matches");
@@ -186,7 +210,7 @@ fn draw(tty: &mut File, query: &str, shown: &[&Choice], selected: usize) {
     let lines_below = rows.len().max(1);
     screen.push_str(&format!(
         "\x1b[{lines_below}A\r\x1b[{}C",
-        8 + query.chars().count()
+        9 + query.chars().count()
     ));
     let _ = tty.write_all(screen.as_bytes());
     let _ = tty.flush();

@@ -478,7 +478,7 @@ fn the_picker_shows_hostile_descriptions_inert() {
     );
     tmux.wait_for_text("RC$");
     tmux.line("assume");
-    let screen = tmux.wait_for_text("assume>");
+    let screen = tmux.wait_for_text("profile>");
     assert!(
         screen.contains("$(touch pwned) `touch pwned` \\x1b[2J\\x1b]0;owned\\x07"),
         "{screen}"

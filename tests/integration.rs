@@ -446,7 +446,7 @@ fn the_picker_opens_on_the_terminal_and_assumes_the_choice() {
     );
     tmux.wait_for_text("RC$");
     tmux.line("assume");
-    let screen = tmux.wait_for_text("assume>");
+    let screen = tmux.wait_for_text("profile>");
     assert!(screen.contains("Production admin"), "{screen}");
     tmux.type_text("readonly");
     tmux.wait_for("the filtered list", |s| {
@@ -458,9 +458,9 @@ fn the_picker_opens_on_the_terminal_and_assumes_the_choice() {
     tmux.wait_for_text("got=prod-readonly");
     // Escape cancels: nothing changes, status 130.
     tmux.line("assume");
-    tmux.wait_for_text("assume>");
+    tmux.wait_for_text("profile>");
     tmux.press(&["Escape"]);
-    tmux.wait_for("the picker to close", |s| !s.contains("assume>"));
+    tmux.wait_for("the picker to close", |s| !s.contains("profile>"));
     tmux.line("echo \"status=$? still=$ROLECALL_PROFILE\"");
     tmux.wait_for_text("status=130 still=prod-readonly");
 }

@@ -59,8 +59,10 @@ const RESERVED_NAMES: &[&str] = &[
     "not",
 ];
 
-/// The function name placeholder in the templates.
+/// The placeholders in the templates: the function's name, and the seconds left under which a
+/// session is renewed (the cache's own threshold, so a renewal never gets the same credentials).
 const CMD_PLACEHOLDER: &str = "__ROLECALL_CMD__";
+const REFRESH_PLACEHOLDER: &str = "__ROLECALL_REFRESH_SECONDS__";
 
 pub fn run(args: InitArgs) -> Result<()> {
     super::emit(&script(&args)?)
@@ -95,7 +97,12 @@ pub fn script(args: &InitArgs) -> Result<String> {
     if !args.auto_refresh {
         left_out.push("refresh");
     }
-    Ok(without_parts(template, &left_out).replace(CMD_PLACEHOLDER, &args.cmd))
+    Ok(without_parts(template, &left_out)
+        .replace(CMD_PLACEHOLDER, &args.cmd)
+        .replace(
+            REFRESH_PLACEHOLDER,
+            &crate::cache::MINIMUM_SECONDS_LEFT.to_string(),
+        ))
 }
 
 /// The template without the marked parts named in `left_out`, and without any marker lines.
@@ -107,9 +114,7 @@ fn without_parts(template: &str, left_out: &[&str]) -> String {
         match (marker, skipping) {
             (Some(m), None) => {
                 if let Some(part) = m.strip_suffix("-begin") {
-                    if left_out.contains(&part) {
-                        skipping = left_out.iter().copied().find(|p| *p == part);
-                    }
+                    skipping = left_out.iter().copied().find(|p| *p == part);
                 }
             }
             (Some(m), Some(part)) => {

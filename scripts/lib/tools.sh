@@ -1,0 +1,44 @@
+# shellcheck shell=bash
+# What scripts/test, scripts/try and scripts/bench share: installing the tools they need on a
+# fresh machine, and starting from an environment with no AWS or rolecall variables.
+
+# need_apt COMMAND=PACKAGE...: installs (with apt-get) the package of each command not on PATH.
+need_apt() {
+  local missing=() pair
+  for pair in "$@"; do
+    command -v "${pair%%=*}" >/dev/null 2>&1 || missing+=("${pair#*=}")
+  done
+  # A virtual environment needs Debian's venv module besides python3 itself.
+  python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+  [ ${#missing[@]} -gt 0 ] || return 0
+  local as_root=()
+  if [ "$(id -u)" -ne 0 ]; then as_root=(sudo); fi
+  echo "installing ${missing[*]} (apt)" >&2
+  "${as_root[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# need_pip VENV COMMAND=PACKAGE...: a command already on PATH is used as it is; the packages of
+# the others are installed into the virtual environment VENV, whose bin/ then leads PATH.
+need_pip() {
+  local venv=$1 missing=() pair
+  shift
+  for pair in "$@"; do
+    if ! command -v "${pair%%=*}" >/dev/null 2>&1 && [ ! -x "$venv/bin/${pair%%=*}" ]; then
+      missing+=("${pair#*=}")
+    fi
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing ${missing[*]} into $venv (pip)" >&2
+    [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "${missing[@]}"
+  fi
+  if [ -d "$venv/bin" ]; then PATH="$PATH:$venv/bin"; fi
+  export PATH
+}
+
+# Starts from no AWS_* or ROLECALL_* variables, so nothing of the caller's session leaks in.
+scrub_aws_environment() {
+  local variable
+  for variable in $(compgen -e | grep -E '^(AWS_|ROLECALL_)' || true); do unset "$variable"; done
+}
