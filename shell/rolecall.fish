@@ -41,7 +41,31 @@ end
 
 # rolecall:prompt-begin
 # The prompt segment: `[profile 42m] ` before the user's prompt. The original fish_prompt is kept
-# once (loading twice wraps nothing twice) and sees the same $status it would have seen.
+# once (loading twice wraps nothing twice) and sees the same $status it would have seen. The
+# binary draws the segment only while a session is active, and again only when its text can
+# have changed: the session changed, or the minutes left tick over.
+function __rolecall_segment
+    set -l __rolecall_key "$ROLECALL_PROFILE|$ROLECALL_EXPIRES|$ROLECALL_ROLE_ARN|$AWS_REGION|$AWS_DEFAULT_REGION|$NO_COLOR"
+    set -l __rolecall_now (math (path mtime /) + (path mtime --relative /))
+    if test "$__rolecall_key" != "$__rolecall_drawn_key"; or test $__rolecall_now -ge "0$__rolecall_drawn_until"
+        set -g __rolecall_drawn (command rolecall prompt --shell fish 2>/dev/null)
+        set -g __rolecall_drawn_key $__rolecall_key
+        set -g __rolecall_drawn_until 0
+        if string match --quiet --regex '^[0-9]+$' -- "$ROLECALL_EXPIRES"
+            set -l __rolecall_left (math $ROLECALL_EXPIRES - $__rolecall_now)
+            # The text changes when a whole minute passes (each second under a minute).
+            if test $__rolecall_left -le 0
+                set -g __rolecall_drawn_until (math $__rolecall_now + 86400)
+            else if test $__rolecall_left -lt 60
+                set -g __rolecall_drawn_until (math $__rolecall_now + 1)
+            else
+                set -g __rolecall_drawn_until (math $__rolecall_now + $__rolecall_left % 60 + 1)
+            end
+        end
+    end
+    test -n "$__rolecall_drawn"; and echo -n "$__rolecall_drawn "
+end
+
 if not functions --query __rolecall_original_fish_prompt
     if functions --query fish_prompt
         functions --copy fish_prompt __rolecall_original_fish_prompt
@@ -53,9 +77,7 @@ if not functions --query __rolecall_original_fish_prompt
     function fish_prompt
         set -l __rolecall_status $status
         if test -n "$ROLECALL_PROFILE"
-            set -l __rolecall_segment (command rolecall prompt --shell fish 2>/dev/null)
-            and test -n "$__rolecall_segment"
-            and echo -n "$__rolecall_segment "
+            __rolecall_segment
         end
         __rolecall_return $__rolecall_status
         __rolecall_original_fish_prompt

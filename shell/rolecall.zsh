@@ -58,13 +58,32 @@ fi
 \builtin autoload -Uz add-zsh-hook
 
 # rolecall:prompt-begin
-# The prompt segment: `[profile 42m] ` before the user's PROMPT, renewed before each prompt. The
-# binary is asked only while a session is active; its segment escapes `%` and contains nothing
-# PROMPT_SUBST would expand.
+# The prompt segment: `[profile 42m] ` before the user's PROMPT. The binary draws it (escaping
+# `%`, with nothing PROMPT_SUBST would expand), only while a session is active, and again only
+# when its text can have changed: the session changed, or the minutes left tick over.
+\builtin zmodload -F zsh/datetime p:EPOCHSECONDS
 __rolecall_precmd() {
-    \builtin local __rolecall_status=$? __rolecall_segment=""
+    \builtin local __rolecall_status=$? __rolecall_segment="" __rolecall_key
+    \builtin local -i __rolecall_left
     if [[ -n ${ROLECALL_PROFILE-} ]]; then
-        __rolecall_segment=$(\command rolecall prompt --shell zsh 2>/dev/null) || __rolecall_segment=""
+        __rolecall_key="$ROLECALL_PROFILE|${ROLECALL_EXPIRES-}|${ROLECALL_ROLE_ARN-}|${AWS_REGION-}|${AWS_DEFAULT_REGION-}|${NO_COLOR-}"
+        if [[ $__rolecall_key != "${__rolecall_drawn_key-}" ]] || (( EPOCHSECONDS >= ${__rolecall_drawn_until:-0} )); then
+            __rolecall_drawn=$(\command rolecall prompt --shell zsh 2>/dev/null) || __rolecall_drawn=""
+            __rolecall_drawn_key=$__rolecall_key
+            __rolecall_drawn_until=0
+            if [[ ${ROLECALL_EXPIRES-} == [0-9]* && ${ROLECALL_EXPIRES} != *[^0-9]* ]]; then
+                __rolecall_left=$(( ROLECALL_EXPIRES - EPOCHSECONDS ))
+                # The text changes when a whole minute passes (each second under a minute).
+                if (( __rolecall_left <= 0 )); then
+                    __rolecall_drawn_until=$(( EPOCHSECONDS + 86400 ))
+                elif (( __rolecall_left < 60 )); then
+                    __rolecall_drawn_until=$(( EPOCHSECONDS + 1 ))
+                else
+                    __rolecall_drawn_until=$(( EPOCHSECONDS + __rolecall_left % 60 + 1 ))
+                fi
+            fi
+        fi
+        __rolecall_segment=$__rolecall_drawn
     fi
     [[ -n $__rolecall_segment ]] && __rolecall_segment+=" "
     PROMPT=$__rolecall_segment${PROMPT#"${__rolecall_prompt_prefix-}"}

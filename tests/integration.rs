@@ -722,3 +722,63 @@ fn json_needs_no_shell_and_unset_is_shell_code_only() {
         run.stdout
     );
 }
+
+#[test]
+fn the_prompt_segment_is_redrawn_only_when_its_text_can_change() {
+    let world = world();
+    let bin = world.home().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = world.home().join("prompt-calls.log");
+    std::fs::write(
+        bin.join("rolecall"),
+        format!(
+            "#!/bin/sh\n[ \"$1\" = prompt ] && echo prompt >> {}\nexec {} \"$@\"\n",
+            log.display(),
+            common::BIN
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(bin.join("rolecall"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    // Ten minutes and thirty seconds left: the text holds for the next thirty seconds.
+    let draws = [
+        ("bash", "__rolecall_hook"),
+        ("zsh", "__rolecall_precmd"),
+        ("fish", "fish_prompt >/dev/null"),
+    ];
+    for (shell, draw) in draws {
+        let _ = std::fs::remove_file(&log);
+        let body = format!(
+            "{}\n{draw}\n{draw}\n{draw}\n{}\n{draw}\n",
+            match shell {
+                "fish" =>
+                    "set -gx ROLECALL_PROFILE p; set -gx ROLECALL_EXPIRES (math (date +%s) + 630)",
+                _ => "export ROLECALL_PROFILE=p ROLECALL_EXPIRES=$(( $(date +%s) + 630 ))",
+            },
+            match shell {
+                "fish" => "set -gx ROLECALL_PROFILE q",
+                _ => "export ROLECALL_PROFILE=q",
+            },
+        );
+        let mut command = world.command(require_tool(shell));
+        let script = match shell {
+            "bash" => format!("eval \"$(rolecall init bash)\"\nPS1='$ '\n{body}"),
+            "zsh" => format!("eval \"$(rolecall init zsh)\"\nPROMPT='%% '\n{body}"),
+            _ => format!("rolecall init fish | source\n{body}"),
+        };
+        match shell {
+            "bash" => command.args(["--norc", "--noprofile", "-eu", "-c", &script]),
+            "zsh" => command.args(["--no-rcs", "-eu", "-c", &script]),
+            _ => command.args(["--no-config", "-c", &script]),
+        };
+        command.env("PATH", &path);
+        Run::of(command).success();
+        let calls = std::fs::read_to_string(&log).unwrap_or_default();
+        assert_eq!(
+            calls.lines().count(),
+            2,
+            "{shell}: three draws of one session, then a new one: {calls:?}"
+        );
+    }
+}
