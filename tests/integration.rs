@@ -153,18 +153,7 @@ fn assume_sets_every_variable_of_the_design_in_each_shell() {
     for shell in SHELLS {
         let run = run_shell(&world, shell, "", "assume prod-admin\nenv -0").success();
         let env = env_of(&run.stdout);
-        for name in [
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-            "AWS_REGION",
-            "AWS_DEFAULT_REGION",
-            "AWS_CREDENTIAL_EXPIRATION",
-            "AWS_PROFILE",
-            "ROLECALL_PROFILE",
-            "ROLECALL_ROLE_ARN",
-            "ROLECALL_EXPIRES",
-        ] {
+        for name in common::DESIGN_VARIABLES {
             assert!(
                 env.get(name).is_some_and(|v| !v.is_empty()),
                 "{shell}: {name}"
@@ -550,22 +539,8 @@ fn prompt_command_formats_honours_no_color_and_keeps_percent_literal_in_zsh() {
 #[test]
 fn auto_refresh_renews_a_session_near_expiry_without_spawning_when_nothing_is_due() {
     let world = world();
-    // A rolecall on PATH that logs each call, to count the processes the hook starts.
-    let bin = world.home().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
     let log = world.home().join("calls.log");
-    std::fs::write(
-        bin.join("rolecall"),
-        format!(
-            "#!/bin/sh\necho \"$*\" >> {}\nexec {} \"$@\"\n",
-            log.display(),
-            common::BIN
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(bin.join("rolecall"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let path = common::logging_rolecall(&world, &log);
 
     let bodies = [
         ("bash", "assume prod-admin 2>/dev/null\n: > CALLS\n__rolecall_hook\ntrue\n__rolecall_hook\ntrue\ncp CALLS quiet.log\n\
@@ -726,21 +701,8 @@ fn json_needs_no_shell_and_unset_is_shell_code_only() {
 #[test]
 fn the_prompt_segment_is_redrawn_only_when_its_text_can_change() {
     let world = world();
-    let bin = world.home().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
     let log = world.home().join("prompt-calls.log");
-    std::fs::write(
-        bin.join("rolecall"),
-        format!(
-            "#!/bin/sh\n[ \"$1\" = prompt ] && echo prompt >> {}\nexec {} \"$@\"\n",
-            log.display(),
-            common::BIN
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(bin.join("rolecall"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let path = common::logging_rolecall(&world, &log);
     // Ten minutes and thirty seconds left: the text holds for the next thirty seconds.
     let draws = [
         ("bash", "__rolecall_hook"),
@@ -775,9 +737,9 @@ fn the_prompt_segment_is_redrawn_only_when_its_text_can_change() {
         command.env("PATH", &path);
         Run::of(command).success();
         let calls = std::fs::read_to_string(&log).unwrap_or_default();
+        let prompts = calls.lines().filter(|l| l.starts_with("prompt")).count();
         assert_eq!(
-            calls.lines().count(),
-            2,
+            prompts, 2,
             "{shell}: three draws of one session, then a new one: {calls:?}"
         );
     }

@@ -92,18 +92,7 @@ fn each_shell_ends_with_exactly_the_designed_variables() {
         let expected = world.run(&["assume", "--json", "-r", "eu-west-1", "demo-admin"]);
         let expected: HashMap<String, String> =
             serde_json::from_str::<HashMap<String, String>>(&expected.success().stdout).unwrap();
-        for name in [
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-            "AWS_REGION",
-            "AWS_DEFAULT_REGION",
-            "AWS_CREDENTIAL_EXPIRATION",
-            "AWS_PROFILE",
-            "ROLECALL_PROFILE",
-            "ROLECALL_ROLE_ARN",
-            "ROLECALL_EXPIRES",
-        ] {
+        for name in common::DESIGN_VARIABLES {
             assert_eq!(
                 env.get(name),
                 expected.get(name),

@@ -260,6 +260,39 @@ pub fn expected_session_name() -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// The variables the design says an assume of a profile target sets (ROLECALL_PREVIOUS aside,
+/// which needs an earlier target), restated here so tests check the code against the design.
+pub const DESIGN_VARIABLES: [&str; 10] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_PROFILE",
+    "ROLECALL_PROFILE",
+    "ROLECALL_ROLE_ARN",
+    "ROLECALL_EXPIRES",
+];
+
+/// Puts a `rolecall` first on PATH that appends each call's arguments to `log` and then runs
+/// the real binary, to count the processes a shell hook starts. Returns that PATH.
+pub fn logging_rolecall(world: &World, log: &Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = world.home().join("logging-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(
+        bin.join("rolecall"),
+        format!(
+            "#!/bin/sh\necho \"$*\" >> {}\nexec {BIN} \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(bin.join("rolecall"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap())
+}
+
 /// A base profile with long-term keys, in the region given.
 pub const BASE_KEYS: &str = "[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n\
 aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
