@@ -126,6 +126,7 @@ if ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 2))) 
 fi
 # rolecall:refresh-end
 
+# rolecall:hook-begin
 # Runs before each prompt; keeps the exit status the user's prompt may show.
 __rolecall_hook() {
     \builtin local __rolecall_status=$?
@@ -152,3 +153,4 @@ case $'\n'"${PROMPT_COMMAND[*]-}"$'\n' in
         fi
         ;;
 esac
+# rolecall:hook-end

@@ -46,12 +46,14 @@ end
 # have changed: the session changed, or the minutes left tick over.
 function __rolecall_segment
     set -l __rolecall_key "$ROLECALL_PROFILE|$ROLECALL_EXPIRES|$ROLECALL_ROLE_ARN|$AWS_REGION|$AWS_DEFAULT_REGION|$NO_COLOR"
-    set -l __rolecall_now (math (path mtime /) + (path mtime --relative /))
+    # Without fish 3.5's `path` there is no clock without a process: draw every time.
+    set -l __rolecall_now 0
+    type --query path; and set __rolecall_now (math (path mtime /) + (path mtime --relative /))
     if test "$__rolecall_key" != "$__rolecall_drawn_key"; or test $__rolecall_now -ge "0$__rolecall_drawn_until"
         set -g __rolecall_drawn (command rolecall prompt --shell fish 2>/dev/null)
         set -g __rolecall_drawn_key $__rolecall_key
         set -g __rolecall_drawn_until 0
-        if string match --quiet --regex '^[0-9]+$' -- "$ROLECALL_EXPIRES"
+        if test $__rolecall_now -gt 0; and string match --quiet --regex '^[0-9]+$' -- "$ROLECALL_EXPIRES"
             set -l __rolecall_left (math $ROLECALL_EXPIRES - $__rolecall_now)
             # The text changes when a whole minute passes (each second under a minute).
             if test $__rolecall_left -le 0
@@ -91,6 +93,7 @@ end
 # 3.5+). Role ARN targets are left alone (re-assuming one would use its own expiring
 # credentials), and a renewal that failed is not retried for the same session.
 function __rolecall_preexec --on-event fish_preexec
+    type --query path; or return 0
     test -n "$ROLECALL_PROFILE"; or return 0
     string match --quiet 'arn:*' -- $ROLECALL_PROFILE; and return 0
     string match --quiet --regex '^[0-9]+$' -- "$ROLECALL_EXPIRES"; or return 0

@@ -75,7 +75,7 @@ fn init_loads_silently_under_strict_modes_and_twice_adds_nothing_twice() {
             let (twice, count) = match shell {
                 "bash" => (
                     "eval \"$(rolecall init bash FLAGS)\"",
-                    "printf '%s' \"${PROMPT_COMMAND[*]}\" | grep -c __rolecall_hook",
+                    "printf '%s' \"${PROMPT_COMMAND[*]-}\" | grep -c __rolecall_hook || true",
                 ),
                 "zsh" => (
                     "eval \"$(rolecall init zsh FLAGS)\"",

@@ -97,6 +97,10 @@ pub fn script(args: &InitArgs) -> Result<String> {
     if !args.auto_refresh {
         left_out.push("refresh");
     }
+    // With neither part, bash needs no PROMPT_COMMAND hook at all.
+    if args.no_prompt && !args.auto_refresh {
+        left_out.push("hook");
+    }
     Ok(without_parts(template, &left_out)
         .replace(CMD_PLACEHOLDER, &args.cmd)
         .replace(
@@ -135,6 +139,41 @@ fn without_parts(template: &str, left_out: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn bash(no_prompt: bool, auto_refresh: bool) -> String {
+        script(&InitArgs {
+            shell: ShellKind::Bash,
+            cmd: "assume".into(),
+            no_prompt,
+            auto_refresh,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn bash_gets_a_prompt_hook_only_when_a_part_needs_one() {
+        assert!(!bash(true, false).contains("PROMPT_COMMAND"));
+        assert!(bash(true, true).contains("PROMPT_COMMAND"));
+        assert!(bash(false, false).contains("PROMPT_COMMAND"));
+        assert!(!bash(false, false).contains("DEBUG"));
+        assert!(
+            !bash(false, true).contains("__ROLECALL_"),
+            "a placeholder was left"
+        );
+    }
+
+    #[test]
+    fn builtin_names_cannot_name_the_function() {
+        for name in ["export", "unset", "rolecall", "1abc", "a b"] {
+            let args = InitArgs {
+                shell: ShellKind::Zsh,
+                cmd: name.into(),
+                no_prompt: false,
+                auto_refresh: false,
+            };
+            assert!(script(&args).is_err(), "{name}");
+        }
+    }
 
     #[test]
     fn marked_parts_are_left_out_and_markers_removed() {
