@@ -224,23 +224,19 @@ impl ProfileIndex {
         if self.confused {
             return None;
         }
-        let mut wanted: Vec<String> = vec!["default".into()];
+        let mut wanted: Vec<String> = Vec::new();
         let mut queue: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
         while let Some(name) = queue.pop() {
-            if wanted.contains(&name) && name != "default" {
+            if name.is_empty() || wanted.contains(&name) {
                 continue;
             }
-            if !wanted.contains(&name) {
-                wanted.push(name.clone());
-            }
             for section in self.profiles().filter(|s| s.name == name) {
-                if let Some(source) = &section.source_profile {
-                    if !wanted.contains(source) {
-                        queue.push(source.clone());
-                    }
-                }
+                queue.extend(section.source_profile.clone());
             }
+            wanted.push(name);
         }
+        // `[default]` gives the region when the chain names none.
+        wanted.push("default".into());
         let mut subset: Vec<ConfigFile> = self
             .files
             .iter()

@@ -4,11 +4,8 @@
 mod common;
 
 use common::fake_sts::{Behaviour, FakeSts};
-use common::{World, BASE_KEYS};
+use common::{World, BASE_KEYS, ONE_HOP};
 use std::os::unix::fs::PermissionsExt;
-
-const ONE_HOP: &str = "[profile base]\nregion = eu-west-1\n\
-[profile demo-admin]\nrole_arn = arn:aws:iam::111111111111:role/admin\nsource_profile = base\n";
 
 fn assume_json(world: &World, args: &[&str]) -> serde_json::Value {
     let mut all = vec!["assume", "--json"];
@@ -482,4 +479,68 @@ fn environment_sourced_roles_are_cached_per_source_key() {
         keys[0], keys[1],
         "another source identity got the first one's role keys"
     );
+}
+
+#[test]
+fn an_entry_is_used_only_for_its_own_key_and_only_from_a_private_directory() {
+    let world = World::with_moto();
+    world.write_config(&format!(
+        "{ONE_HOP}[profile other]\nrole_arn = arn:aws:iam::222222222222:role/o\nsource_profile = base\n"
+    ));
+    world.write_credentials(BASE_KEYS);
+    let admin = assume_json(&world, &["demo-admin"]);
+    let other = assume_json(&world, &["other"]);
+    let path_of = |prefix: &str| {
+        json_entries(&world)
+            .into_iter()
+            .map(|e| e.path())
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+            .unwrap()
+    };
+    // Another entry copied into this one's place is not taken for it.
+    std::fs::copy(path_of("role-other-"), path_of("role-demo-admin-")).unwrap();
+    let again = assume_json(&world, &["demo-admin"]);
+    assert_ne!(
+        var(&again, "AWS_ACCESS_KEY_ID"),
+        var(&other, "AWS_ACCESS_KEY_ID")
+    );
+    assert_ne!(
+        var(&again, "AWS_ACCESS_KEY_ID"),
+        var(&admin, "AWS_ACCESS_KEY_ID")
+    );
+    // A cache directory others can write to is made private again before anything in it is
+    // read; entries that still carry their own key are then used.
+    std::fs::set_permissions(world.cache_dir(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let reused = assume_json(&world, &["demo-admin"]);
+    assert_eq!(
+        var(&reused, "AWS_ACCESS_KEY_ID"),
+        var(&again, "AWS_ACCESS_KEY_ID")
+    );
+    assert_eq!(
+        world.cache_dir().metadata().unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+}
+
+#[test]
+fn a_held_lock_is_waited_for_briefly_with_no_input_then_passed_by() {
+    let flock = common::require_tool("flock");
+    let world = World::with_moto();
+    world.write_config(ONE_HOP);
+    world.write_credentials(BASE_KEYS);
+    assume_json(&world, &["demo-admin"]);
+    let lock = format!("{}.lock", json_entries(&world)[0].path().display());
+    let mut holder = std::process::Command::new(flock)
+        .args(["-x", &lock, "sleep", "20"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let run = world
+        .run(&["assume", "--json", "demo-admin", "--refresh", "--no-input"])
+        .success();
+    let _ = holder.kill();
+    let _ = holder.wait();
+    run.stderr_has("waiting for another rolecall that is fetching the same credentials");
+    let waited = run.elapsed.as_secs_f64();
+    assert!((3.0..8.0).contains(&waited), "waited {waited}s");
 }

@@ -3,11 +3,8 @@
 mod common;
 
 use common::fake_sts::{Behaviour, FakeSts};
-use common::{require_tool, Run, World, BASE_KEYS};
+use common::{require_tool, Run, World, BASE_KEYS, ONE_HOP};
 use std::os::unix::fs::PermissionsExt;
-
-const CONFIG: &str = "[profile base]\nregion = eu-west-1\n\
-[profile demo-admin]\nrole_arn = arn:aws:iam::111111111111:role/admin\nsource_profile = base\n";
 
 fn in_bash(world: &World, init: bool, body: &str) -> Run {
     let mut command = world.command(require_tool("bash"));
@@ -29,7 +26,7 @@ fn in_bash(world: &World, init: bool, body: &str) -> Run {
 #[test]
 fn a_healthy_shell_is_all_ok() {
     let world = World::with_moto();
-    world.write_config(CONFIG);
+    world.write_config(ONE_HOP);
     world.write_credentials(BASE_KEYS);
     let run = in_bash(
         &world,
@@ -57,7 +54,7 @@ fn a_healthy_shell_is_all_ok() {
 #[test]
 fn foreign_keys_overriding_a_profile_and_a_missing_integration_are_warned_about() {
     let world = World::with_endpoint("http://127.0.0.1:9");
-    world.write_config(CONFIG);
+    world.write_config(ONE_HOP);
     world.write_credentials(BASE_KEYS);
     let run = in_bash(
         &world,
@@ -96,7 +93,7 @@ fn an_expired_session_broken_chains_and_ignored_sections_are_problems() {
     let world = World::with_endpoint("http://127.0.0.1:9");
     world.write_credentials(BASE_KEYS);
     world.write_config(&format!(
-        "{CONFIG}[profile a]\nrole_arn = arn:aws:iam::111111111111:role/a\nsource_profile = b\n\
+        "{ONE_HOP}[profile a]\nrole_arn = arn:aws:iam::111111111111:role/a\nsource_profile = b\n\
          [profile b]\nrole_arn = arn:aws:iam::111111111111:role/b\nsource_profile = a\n\
          [profile has space]\nregion = eu-west-1\n"
     ));
@@ -130,7 +127,7 @@ fn an_expired_session_broken_chains_and_ignored_sections_are_problems() {
 #[test]
 fn an_open_cache_is_reported() {
     let world = World::with_endpoint("http://127.0.0.1:9");
-    world.write_config(CONFIG);
+    world.write_config(ONE_HOP);
     world.write_credentials(BASE_KEYS);
     std::fs::create_dir_all(world.cache_dir()).unwrap();
     std::fs::set_permissions(world.cache_dir(), std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -169,7 +166,7 @@ fn online_measures_the_clock_against_sts() {
         .with_header("Date", &an_hour_ago),
     );
     let world = World::with_endpoint(&sts.endpoint);
-    world.write_config(CONFIG);
+    world.write_config(ONE_HOP);
     world.write_credentials(BASE_KEYS);
     let mut command = world.rolecall(&["doctor", "--online"]);
     command

@@ -4,11 +4,8 @@
 mod common;
 
 use common::fake_sts::{Behaviour, FakeSts};
-use common::{World, BASE_KEYS};
+use common::{World, BASE_KEYS, ONE_HOP};
 use std::time::Duration;
-
-const ONE_HOP: &str = "[profile base]\nregion = eu-west-1\n\
-[profile demo-admin]\nrole_arn = arn:aws:iam::111111111111:role/admin\nsource_profile = base\n";
 
 fn world_answering(behaviour: Behaviour) -> (FakeSts, World) {
     let sts = FakeSts::start(behaviour);

@@ -241,15 +241,9 @@ fn unset_clears_and_minus_returns_to_the_previous_target() {
             "{shell}: {lines}"
         );
         let env = env_of(env);
-        let left: Vec<_> = env
-            .keys()
-            .filter(|k| {
-                k.starts_with("ROLECALL_")
-                    && *k != "ROLECALL_STS_TIMEOUT"
-                    && *k != "ROLECALL_SHELL_PID"
-                    || k.starts_with("AWS_ACCESS")
-                    || *k == "AWS_PROFILE"
-            })
+        let left: Vec<_> = common::MANAGED_VARIABLES
+            .iter()
+            .filter(|k| env.contains_key(**k))
             .collect();
         assert!(left.is_empty(), "{shell}: {left:?} after --unset");
     }

@@ -4,28 +4,8 @@
 mod common;
 
 use common::fake_sts::{Behaviour, FakeSts};
-use common::{require_tool, Run, World, BASE_KEYS};
+use common::{require_tool, Run, World, BASE_KEYS, ONE_HOP};
 use std::collections::HashMap;
-
-const ONE_HOP: &str = "[profile base]\nregion = eu-west-1\n\
-[profile demo-admin]\nrole_arn = arn:aws:iam::111111111111:role/admin\nsource_profile = base\n";
-
-/// Every variable the design says assume sets or clears.
-const MANAGED: [&str; 13] = [
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_CREDENTIAL_EXPIRATION",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "ROLECALL_PROFILE",
-    "ROLECALL_ROLE_ARN",
-    "ROLECALL_EXPIRES",
-    "ROLECALL_PREVIOUS",
-];
 
 const SHELLS: [&str; 3] = ["bash", "zsh", "fish"];
 
@@ -131,7 +111,10 @@ fn unset_removes_every_variable_in_each_shell() {
         };
         let body = [eval_assume(shell, "demo-admin"), unset].join("\n");
         let (_, env) = shell_environment(&world, shell, &body);
-        let left: Vec<_> = MANAGED.iter().filter(|k| env.contains_key(**k)).collect();
+        let left: Vec<_> = common::MANAGED_VARIABLES
+            .iter()
+            .filter(|k| env.contains_key(**k))
+            .collect();
         assert!(left.is_empty(), "{shell}: {left:?} left after --unset");
     }
 }

@@ -293,6 +293,27 @@ pub fn logging_rolecall(world: &World, log: &Path) -> String {
     format!("{}:{}", bin.display(), std::env::var("PATH").unwrap())
 }
 
+/// Every variable the design says assume sets or clears.
+pub const MANAGED_VARIABLES: [&str; 13] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "ROLECALL_PROFILE",
+    "ROLECALL_ROLE_ARN",
+    "ROLECALL_EXPIRES",
+    "ROLECALL_PREVIOUS",
+];
+
+/// A base profile and a one-hop role from it, `demo-admin`.
+pub const ONE_HOP: &str = "[profile base]\nregion = eu-west-1\n\
+[profile demo-admin]\nrole_arn = arn:aws:iam::111111111111:role/admin\nsource_profile = base\n";
+
 /// A base profile with long-term keys, in the region given.
 pub const BASE_KEYS: &str = "[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n\
 aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
