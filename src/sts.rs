@@ -259,6 +259,17 @@ impl Sts {
                     let detail = std::error::Error::source(&error)
                         .map(|s| printable(&describe_error(s)))
                         .unwrap_or_default();
+                    // rustls words every server certificate it refuses this way; what to fix is
+                    // then the trust store or the endpoint, not the network.
+                    if let Some(at) = detail.find("invalid peer certificate") {
+                        return Failure::aws(format!(
+                            "STS at {endpoint} presented a certificate rolecall does not trust \
+                             ({}); check AWS_ENDPOINT_URL_STS, and if a proxy re-signs HTTPS \
+                             traffic, set SSL_CERT_FILE to a PEM file with its CA certificate \
+                             (rolecall then trusts that file instead of the system's store)",
+                            &detail[at..]
+                        ));
+                    }
                     format!("could not be reached ({detail})")
                 };
                 return Failure::aws(format!(

@@ -3,9 +3,8 @@
 # the binary that is tested and measured is the one that gets installed.
 #
 # On Linux with glibc it is linked statically (a static PIE: still address-randomised). A process
-# start then skips the dynamic loader, which for a binary of this size relocates about 13,000
-# pointers into fresh pages and maps three libraries: `rolecall prompt` takes 0.9 ms instead of
-# 1.3 ms (docs/benchmarks.md has both rows). glibc's resolver and user lookups work statically
+# start then skips the dynamic loader, which maps, relocates and links libc, libm and libgcc_s
+# before main: `rolecall prompt` takes 0.9 ms instead of 1.25 ms (docs/benchmarks.md has both). glibc's resolver and user lookups work statically
 # because the binary is built on the machine that runs it, against the same glibc.
 # crt-static is given for an explicit --target: without one cargo would also apply it to the
 # proc-macros it builds for the host, which cannot be static. Elsewhere (macOS, musl, or no static

@@ -43,20 +43,35 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Moto {
+        Moto::start_serving(None)
+    }
+
+    /// moto_server speaking HTTPS with this certificate and key (PEM files); its endpoint names
+    /// the host `localhost`, so the certificate's name is checked too.
+    pub fn start_tls(certificate: &Path, key: &Path) -> Moto {
+        Moto::start_serving(Some((certificate, key)))
+    }
+
+    fn start_serving(tls: Option<(&Path, &Path)>) -> Moto {
         let program = require_tool("moto_server");
         for _attempt in 0..3 {
             let port = free_port();
-            let child = Command::new(&program)
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            let mut command = Command::new(&program);
+            command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+            if let Some((certificate, key)) = tls {
+                command.arg("-c").arg(certificate).arg("-k").arg(key);
+            }
+            let child = command
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("start moto_server");
-            let mut moto = Moto {
-                child,
-                endpoint: format!("http://127.0.0.1:{port}"),
+            let endpoint = match tls {
+                Some(_) => format!("https://localhost:{port}"),
+                None => format!("http://127.0.0.1:{port}"),
             };
-            if moto.wait_ready(port) {
+            let mut moto = Moto { child, endpoint };
+            if moto.wait_ready(port, tls.is_none()) {
                 return moto;
             }
             let _ = moto.child.kill();
@@ -64,13 +79,17 @@ impl Moto {
         panic!("moto_server did not start");
     }
 
-    fn wait_ready(&mut self, port: u16) -> bool {
+    /// Waits until the port accepts connections and, for plain HTTP, answers a request.
+    fn wait_ready(&mut self, port: u16, plain_http: bool) -> bool {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return false;
             }
             if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+                if !plain_http {
+                    return true;
+                }
                 let _ = stream.write_all(b"GET /moto-api/ HTTP/1.0\r\n\r\n");
                 let mut buffer = [0u8; 12];
                 if stream.read(&mut buffer).map(|n| n > 0).unwrap_or(false) {

@@ -1,0 +1,164 @@
+//! STS over HTTPS, the way users reach it: moto_server serving a certificate issued by a test CA
+//! for `localhost`, which rolecall trusts only through the trust store (SSL_CERT_FILE), with the
+//! host name checked. An untrusted certificate is refused with a message that says so.
+
+mod common;
+
+use common::{require_tool, Moto, Run, World, BASE_KEYS, ONE_HOP};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A certificate authority of the test's own, in `dir`: its certificate (`NAME.pem`) and key.
+fn new_authority(dir: &Path, name: &str) -> PathBuf {
+    let certificate = dir.join(format!("{name}.pem"));
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        &format!("/CN=rolecall test {name}"),
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+        "-keyout",
+        path(&dir.join(format!("{name}.key"))),
+        "-out",
+        path(&certificate),
+    ]);
+    certificate
+}
+
+/// A server certificate for `localhost` and 127.0.0.1 signed by the authority `ca`; returns the
+/// certificate and its key.
+fn new_server_certificate(dir: &Path, ca: &str) -> (PathBuf, PathBuf) {
+    let key = dir.join("server.key");
+    let request = dir.join("server.csr");
+    let certificate = dir.join("server.pem");
+    let extensions = dir.join("server.ext");
+    std::fs::write(
+        &extensions,
+        "subjectAltName = DNS:localhost, IP:127.0.0.1\nbasicConstraints = CA:FALSE\n\
+         keyUsage = critical, digitalSignature\nextendedKeyUsage = serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        path(&key),
+        "-out",
+        path(&request),
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-days",
+        "2",
+        "-in",
+        path(&request),
+        "-CA",
+        path(&dir.join(format!("{ca}.pem"))),
+        "-CAkey",
+        path(&dir.join(format!("{ca}.key"))),
+        "-CAcreateserial",
+        "-extfile",
+        path(&extensions),
+        "-out",
+        path(&certificate),
+    ]);
+    (certificate, key)
+}
+
+fn openssl(args: &[&str]) {
+    let output = Command::new(require_tool("openssl"))
+        .args(args)
+        .output()
+        .expect("run openssl");
+    assert!(
+        output.status.success(),
+        "openssl {args:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn path(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 temporary path")
+}
+
+/// moto_server over HTTPS with a certificate from the authority `trusted`, and a world pointed at it.
+struct HttpsSts {
+    dir: tempfile::TempDir,
+    world: World,
+    _moto: Moto,
+}
+
+fn https_sts() -> HttpsSts {
+    let dir = tempfile::tempdir().unwrap();
+    new_authority(dir.path(), "ca");
+    let (certificate, key) = new_server_certificate(dir.path(), "ca");
+    let moto = Moto::start_tls(&certificate, &key);
+    let world = World::with_endpoint(&moto.endpoint);
+    world.write_config(ONE_HOP);
+    world.write_credentials(BASE_KEYS);
+    HttpsSts {
+        dir,
+        world,
+        _moto: moto,
+    }
+}
+
+fn assume_trusting(sts: &HttpsSts, trust_store: &Path) -> Run {
+    let mut command = sts.world.rolecall(&["assume", "--json", "demo-admin"]);
+    command.env("SSL_CERT_FILE", trust_store);
+    Run::of(command)
+}
+
+#[test]
+fn assume_over_https_trusts_the_certificate_authorities_of_the_trust_store() {
+    let sts = https_sts();
+    assert!(sts.world.endpoint.starts_with("https://localhost:"));
+    let json = assume_trusting(&sts, &sts.dir.path().join("ca.pem"))
+        .success()
+        .json();
+    assert!(json["AWS_ACCESS_KEY_ID"]
+        .as_str()
+        .is_some_and(|key| key.starts_with("ASIA")));
+    assert_eq!(
+        json["ROLECALL_ROLE_ARN"],
+        "arn:aws:iam::111111111111:role/admin"
+    );
+}
+
+#[test]
+fn a_certificate_from_an_untrusted_authority_is_refused_and_named() {
+    let sts = https_sts();
+    let other = new_authority(sts.dir.path(), "other-ca");
+    let run = assume_trusting(&sts, &other).failure(1);
+    run.stderr_has(&format!(
+        "STS at {} presented a certificate rolecall does not trust \
+         (invalid peer certificate: UnknownIssuer); check AWS_ENDPOINT_URL_STS, and if a proxy \
+         re-signs HTTPS traffic, set SSL_CERT_FILE",
+        sts.world.endpoint
+    ));
+    assert!(
+        !sts.world.cache_dir().exists()
+            || std::fs::read_dir(sts.world.cache_dir())
+                .unwrap()
+                .flatten()
+                .all(|e| !e.file_name().to_string_lossy().ends_with(".json")),
+        "nothing cached from a refused server"
+    );
+}
