@@ -37,6 +37,9 @@ fn main() {
     clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command)
         .completer("rolecall")
         .complete();
+    if let Some(args) = prompt_arguments() {
+        return finish(cmd::prompt::run(args));
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => exit_on_parse_error(error),
@@ -52,6 +55,26 @@ fn main() {
         Command::Profiles(args) => cmd::profiles::run(args),
         Command::Completions(args) => cmd::completions::run(args),
     };
+    finish(result);
+}
+
+/// `rolecall prompt`'s arguments, parsed by a command of the prompt's flags alone: the prompt runs
+/// at every redraw, and building the whole command tree was a fifth of its start-up. `None` for
+/// any other command line, and for anything but a clean parse (help, errors), which the whole
+/// tree then handles as for every command.
+fn prompt_arguments() -> Option<cli::PromptArgs> {
+    use clap::{Args, FromArgMatches};
+    let mut args = std::env::args_os().skip(1);
+    if args.next()? != "prompt" {
+        return None;
+    }
+    let command = cli::PromptArgs::augment_args(clap::Command::new("prompt"));
+    let matches = command.try_get_matches_from(std::iter::once("prompt".into()).chain(args));
+    cli::PromptArgs::from_arg_matches(&matches.ok()?).ok()
+}
+
+/// Ends a failed command: says why, and exits with its status.
+fn finish(result: error::Result<()>) {
     if let Err(failure) = result {
         if failure.kind != error::Kind::Interrupted && !failure.message.is_empty() {
             eprintln!("rolecall: {failure}");

@@ -530,6 +530,32 @@ fn prompt_command_formats_honours_no_color_and_keeps_percent_literal_in_zsh() {
     assert_eq!(world.run(&["prompt"]).success().stdout, "");
 }
 
+/// `prompt` parses its flags apart from the other commands (it runs at every redraw); its help,
+/// its usage errors and `--format=` spelling must still be those of the whole command line.
+#[test]
+fn prompt_flags_help_and_errors_match_the_rest_of_the_command_line() {
+    let world = World::with_endpoint("http://127.0.0.1:9");
+    let help = world.run(&["prompt", "--help"]).success();
+    assert!(
+        help.stdout.starts_with("One short line for the prompt")
+            && help.stdout.contains("Usage: rolecall prompt [OPTIONS]"),
+        "{}",
+        help.stdout
+    );
+    world
+        .run(&["prompt", "--bogus"])
+        .failure(2)
+        .stderr_has("unexpected argument '--bogus'")
+        .stderr_has("Usage: rolecall prompt [OPTIONS]");
+    world
+        .run(&["prompt", "--shell", "tcsh"])
+        .failure(2)
+        .stderr_has("invalid value 'tcsh' for '--shell <SHELL>'");
+    let mut command = world.rolecall(&["prompt", "--format={profile}!"]);
+    command.env("ROLECALL_PROFILE", "dev").env("NO_COLOR", "1");
+    assert_eq!(Run::of(command).success().stdout, "dev?\n");
+}
+
 #[test]
 fn auto_refresh_renews_a_session_near_expiry_without_spawning_when_nothing_is_due() {
     let world = world();
