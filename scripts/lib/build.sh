@@ -4,8 +4,9 @@
 #
 # On Linux with glibc it is linked statically (a static PIE: still address-randomised). A process
 # start then skips the dynamic loader, which maps, relocates and links libc, libm and libgcc_s
-# before main: over a quarter of `rolecall prompt`'s time (docs/benchmarks.md times both builds). glibc's resolver and user lookups work statically
-# because the binary is built on the machine that runs it, against the same glibc.
+# before main: over a quarter of `rolecall prompt`'s time (docs/benchmarks.md times both builds).
+# glibc's resolver and user lookups work statically because the binary is built on the machine
+# that runs it, against the same glibc.
 # crt-static is given for an explicit --target: without one cargo would also apply it to the
 # proc-macros it builds for the host, which cannot be static. Elsewhere (macOS, musl, or no static
 # libc installed, e.g. Fedora without glibc-static) it is cargo's usual dynamic build.
