@@ -5,6 +5,7 @@ use crate::config::Base;
 use crate::error::{describe_error, printable, Failure, Result};
 use crate::session::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
+use aws_smithy_runtime_api::client::result::ConnectorError;
 use std::time::UNIX_EPOCH;
 
 /// A credential process or an SSO refresh may wait on a person (a password manager, a browser);
@@ -56,11 +57,17 @@ async fn provide(base: &Base) -> Result<Credentials> {
         },
     };
     let credentials = provided.map_err(|e| {
+        // Logging in again cannot help when the service that gives the credentials was not
+        // reached at all.
+        let hint = if reached_no_server(&e) {
+            "nothing answered: check your network (and AWS_ENDPOINT_URL_* if you set one)".into()
+        } else {
+            base.renewal_hint()
+        };
         Failure::aws(format!(
-            "could not get {}: {}\n  {}",
+            "could not get {}: {}\n  {hint}",
             base.describe(),
             printable(&describe_error(&e)),
-            base.renewal_hint()
         ))
     })?;
     Ok(Credentials {
@@ -72,4 +79,16 @@ async fn provide(base: &Base) -> Result<Credentials> {
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map(|d| d.as_secs() as i64),
     })
+}
+
+/// Whether a provider failed because it could not connect to, or hear back from, its service.
+fn reached_no_server(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        if let Some(connector) = current.downcast_ref::<ConnectorError>() {
+            return connector.is_io() || connector.is_timeout();
+        }
+        cause = current.source();
+    }
+    false
 }

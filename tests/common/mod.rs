@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod fake_sso;
 pub mod fake_sts;
 pub mod hostile;
 
