@@ -37,7 +37,7 @@ fn main() {
     clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command)
         .completer("rolecall")
         .complete();
-    if let Some(args) = prompt_arguments() {
+    if let Some(args) = prompt_arguments(std::env::args_os()) {
         return finish(cmd::prompt::run(args));
     }
     let cli = match Cli::try_parse() {
@@ -62,9 +62,11 @@ fn main() {
 /// at every redraw, and building the whole command tree was a fifth of its start-up. `None` for
 /// any other command line, and for anything but a clean parse (help, errors), which the whole
 /// tree then handles as for every command.
-fn prompt_arguments() -> Option<cli::PromptArgs> {
+fn prompt_arguments(
+    command_line: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Option<cli::PromptArgs> {
     use clap::{Args, FromArgMatches};
-    let mut args = std::env::args_os().skip(1);
+    let mut args = command_line.into_iter().skip(1);
     if args.next()? != "prompt" {
         return None;
     }
@@ -108,4 +110,53 @@ fn exit_on_parse_error(error: clap::Error) -> ! {
         std::process::exit(0);
     }
     error.exit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The prompt's own parser takes the command lines the integration and users write, and
+    /// reads each exactly as the whole command line would; anything else it leaves to the whole.
+    #[test]
+    fn the_prompt_parser_agrees_with_the_whole_command_line() {
+        let taken: &[&[&str]] = &[
+            &["prompt"],
+            &["prompt", "--shell", "bash"],
+            &["prompt", "--shell=zsh", "--format", "{profile}"],
+            &["prompt", "--format={left} {region}", "--shell", "fish"],
+            &["prompt", "--format", ""],
+        ];
+        let left_to_the_whole: &[&[&str]] = &[
+            &["prompt", "--help"],
+            &["prompt", "-h"],
+            &["prompt", "--bogus"],
+            &["prompt", "--shell", "tcsh"],
+            &["prompt", "--format"],
+            &["prompt", "--format", "--shell"],
+            &["prompt", "extra"],
+            &["status"],
+            &[],
+        ];
+        let line = |words: &[&str]| {
+            std::iter::once("rolecall")
+                .chain(words.iter().copied())
+                .map(std::ffi::OsString::from)
+                .collect::<Vec<_>>()
+        };
+        for words in taken {
+            let fast = prompt_arguments(line(words))
+                .unwrap_or_else(|| panic!("{words:?} left to the whole command line"));
+            match Cli::try_parse_from(line(words)).map(|cli| cli.command) {
+                Ok(Command::Prompt(whole)) => {
+                    assert_eq!(fast.format, whole.format, "{words:?}");
+                    assert_eq!(fast.shell, whole.shell, "{words:?}");
+                }
+                other => panic!("{words:?}: the whole command line gives {other:?}"),
+            }
+        }
+        for words in left_to_the_whole {
+            assert!(prompt_arguments(line(words)).is_none(), "{words:?} taken");
+        }
+    }
 }

@@ -4,22 +4,32 @@
 use crate::config::Base;
 use crate::error::{describe_error, printable, Failure, Result};
 use crate::session::Credentials;
+use crate::sts::CertificateRefusal;
+use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use std::time::UNIX_EPOCH;
 
-/// A credential process or an SSO refresh may wait on a person (a password manager, a browser);
-/// past this it is stuck, and rolecall says so rather than hang.
-const SOURCE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// A credential process may wait on a person (a password manager, a hardware key); past this it
+/// is stuck, and rolecall says so rather than hang. The other sources are network calls, bounded
+/// like STS calls.
+const PROCESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub async fn base_credentials(base: &Base) -> Result<Credentials> {
-    match tokio::time::timeout(SOURCE_TIMEOUT, provide(base)).await {
+    let limit = match base {
+        Base::Process { .. } => PROCESS_TIMEOUT,
+        _ => crate::sts::overall_timeout()?,
+    };
+    if let Base::Sso { .. } = base {
+        crate::sts::check_endpoint_variables(&["AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL"])?;
+    }
+    match tokio::time::timeout(limit, provide(base)).await {
         Ok(result) => result,
         Err(_) => Err(Failure::aws(format!(
             "{} did not answer within {}s\n  {}",
             base.describe(),
-            SOURCE_TIMEOUT.as_secs(),
-            base.renewal_hint()
+            limit.as_secs(),
+            base.unreachable_hint()
         ))),
     }
 }
@@ -56,20 +66,7 @@ async fn provide(base: &Base) -> Result<Credentials> {
             }
         },
     };
-    let credentials = provided.map_err(|e| {
-        // Logging in again cannot help when the service that gives the credentials was not
-        // reached at all.
-        let hint = if reached_no_server(&e) {
-            "nothing answered: check your network (and AWS_ENDPOINT_URL_* if you set one)".into()
-        } else {
-            base.renewal_hint()
-        };
-        Failure::aws(format!(
-            "could not get {}: {}\n  {hint}",
-            base.describe(),
-            printable(&describe_error(&e)),
-        ))
-    })?;
+    let credentials = provided.map_err(|e| explain(base, &e))?;
     Ok(Credentials {
         access_key_id: credentials.access_key_id().to_string(),
         secret_access_key: credentials.secret_access_key().to_string(),
@@ -79,6 +76,32 @@ async fn provide(base: &Base) -> Result<Credentials> {
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map(|d| d.as_secs() as i64),
     })
+}
+
+/// Why a base gave no credentials, and what to do about it.
+fn explain(base: &Base, error: &CredentialsError) -> Failure {
+    let detail = describe_error(error);
+    // Some SDK errors quote the request they could not send, bearer tokens included: never print
+    // one. (The endpoint variables are checked beforehand; an endpoint_url in the config is not.)
+    if detail.contains("Request {") {
+        return Failure::aws(format!(
+            "could not get {}: the request for them could not be built; check the endpoint_url \
+             settings of your config and the AWS_ENDPOINT_URL variables",
+            base.describe()
+        ));
+    }
+    let detail = printable(&detail);
+    let hint = if let Some(refused) = CertificateRefusal::find(&detail) {
+        refused.advice().to_string()
+    } else if reached_no_server(error) {
+        base.unreachable_hint()
+    } else {
+        base.renewal_hint()
+    };
+    Failure::aws(format!(
+        "could not get {}: {detail}\n  {hint}",
+        base.describe()
+    ))
 }
 
 /// Whether a provider failed because it could not connect to, or hear back from, its service.

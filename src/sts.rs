@@ -25,14 +25,77 @@ pub struct Sts {
 
 /// The endpoint override the AWS SDKs honour, so tests and local STS peers work unchanged.
 pub fn endpoint_override() -> Option<String> {
-    ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+    set_endpoint_variable(STS_ENDPOINT_VARIABLES).map(|(_, url)| url)
 }
 
-/// The overall time one STS call may take, retries included (a slow answer inside it is fine): `ROLECALL_STS_TIMEOUT` seconds,
-/// else 10.
-fn overall_timeout() -> Result<Duration> {
+const STS_ENDPOINT_VARIABLES: &[&str] = &["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"];
+
+/// The first of `variables` that is set, and its value.
+fn set_endpoint_variable(variables: &[&'static str]) -> Option<(&'static str, String)> {
+    variables.iter().find_map(|name| {
+        let value = std::env::var(name).ok().filter(|u| !u.is_empty())?;
+        Some((*name, value))
+    })
+}
+
+/// Refuses an endpoint override that is not an http(s) URL before any request is built: the
+/// SDK's own error for one quotes the whole request, bearer tokens and signatures included.
+/// `variables` are the service's own variable, then AWS_ENDPOINT_URL.
+pub fn check_endpoint_variables(variables: &[&'static str]) -> Result<()> {
+    let Some((name, url)) = set_endpoint_variable(variables) else {
+        return Ok(());
+    };
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let host_ok = rest.is_some_and(|r| {
+        let host = r.split(['/', '?']).next().unwrap_or("");
+        !host.is_empty() && !r.contains(char::is_whitespace)
+    });
+    if host_ok {
+        Ok(())
+    } else {
+        Err(Failure::usage(format!(
+            "{name} is `{}`, which is not an http(s) URL",
+            printable(&url)
+        )))
+    }
+}
+
+/// A server certificate rustls refused, found in an error's text: rustls words every refusal
+/// `invalid peer certificate: REASON`. What to fix is then the trust store, the clock or the
+/// endpoint, not the network.
+pub struct CertificateRefusal<'a> {
+    /// From `invalid peer certificate` on, e.g. `invalid peer certificate: UnknownIssuer`.
+    pub reason: &'a str,
+}
+
+impl<'a> CertificateRefusal<'a> {
+    pub fn find(detail: &'a str) -> Option<CertificateRefusal<'a>> {
+        let at = detail.find("invalid peer certificate")?;
+        Some(CertificateRefusal {
+            reason: &detail[at..],
+        })
+    }
+
+    pub fn advice(&self) -> &'static str {
+        // rustls names reasons either as variants (`NotValidYet`) or in words ("not valid yet").
+        let reason = self.reason.to_lowercase().replace(' ', "");
+        if reason.contains("expired") || reason.contains("notvalidyet") {
+            "check this machine's clock"
+        } else if reason.contains("notvalidforname") {
+            "the certificate is for another host name: check the endpoint URL"
+        } else {
+            "if a proxy re-signs HTTPS traffic, set SSL_CERT_FILE to a PEM file with its CA \
+             certificate (rolecall then trusts that file instead of the system's store)"
+        }
+    }
+}
+
+/// The overall time one network call may take, retries included (a slow answer inside it is
+/// fine): an STS call, an SSO portal or instance credentials call. `ROLECALL_STS_TIMEOUT`
+/// seconds, else 10.
+pub fn overall_timeout() -> Result<Duration> {
     let Some(text) = std::env::var("ROLECALL_STS_TIMEOUT")
         .ok()
         .filter(|t| !t.is_empty())
@@ -45,25 +108,6 @@ fn overall_timeout() -> Result<Duration> {
             "ROLECALL_STS_TIMEOUT is `{}`; it must be a whole number of seconds, like 10",
             printable(&text)
         ))),
-    }
-}
-
-/// The endpoint must be an http(s) URL; anything else would fail deep inside the SDK.
-fn check_endpoint(url: &str) -> Result<()> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    let host_ok = rest.is_some_and(|r| {
-        let host = r.split(['/', '?']).next().unwrap_or("");
-        !host.is_empty() && !r.contains(char::is_whitespace)
-    });
-    if host_ok {
-        Ok(())
-    } else {
-        Err(Failure::usage(format!(
-            "AWS_ENDPOINT_URL_STS (or AWS_ENDPOINT_URL) is `{}`, which is not an http(s) URL",
-            printable(url)
-        )))
     }
 }
 
@@ -95,10 +139,8 @@ pub struct CallContext<'a> {
 impl Sts {
     pub fn new(region: Option<&str>) -> Result<Sts> {
         let timeout = overall_timeout()?;
+        check_endpoint_variables(STS_ENDPOINT_VARIABLES)?;
         let endpoint = endpoint_override();
-        if let Some(url) = &endpoint {
-            check_endpoint(url)?;
-        }
         let region = region.unwrap_or(FALLBACK_REGION).to_string();
         let mut builder = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -259,15 +301,12 @@ impl Sts {
                     let detail = std::error::Error::source(&error)
                         .map(|s| printable(&describe_error(s)))
                         .unwrap_or_default();
-                    // rustls words every server certificate it refuses this way; what to fix is
-                    // then the trust store or the endpoint, not the network.
-                    if let Some(at) = detail.find("invalid peer certificate") {
+                    if let Some(refused) = CertificateRefusal::find(&detail) {
                         return Failure::aws(format!(
                             "STS at {endpoint} presented a certificate rolecall does not trust \
-                             ({}); check AWS_ENDPOINT_URL_STS, and if a proxy re-signs HTTPS \
-                             traffic, set SSL_CERT_FILE to a PEM file with its CA certificate \
-                             (rolecall then trusts that file instead of the system's store)",
-                            &detail[at..]
+                             ({}); {}",
+                            refused.reason,
+                            refused.advice()
                         ));
                     }
                     format!("could not be reached ({detail})")
@@ -439,4 +478,38 @@ fn http_date(value: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc2822(value)
         .ok()
         .map(|d| d.timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CertificateRefusal;
+
+    #[test]
+    fn a_refused_certificate_gets_advice_for_its_reason() {
+        let advice = |detail: &str| CertificateRefusal::find(detail).map(|r| r.advice());
+        assert_eq!(advice("client error (Connect): connection refused"), None);
+        for (detail, expected) in [
+            (
+                "TLS handshake failed: invalid peer certificate: UnknownIssuer",
+                "SSL_CERT_FILE",
+            ),
+            (
+                "invalid peer certificate: certificate expired: verification time 1, but \
+                 certificate is not valid after 0",
+                "clock",
+            ),
+            (
+                "invalid peer certificate: certificate not valid yet: …",
+                "clock",
+            ),
+            ("invalid peer certificate: NotValidYet", "clock"),
+            (
+                "invalid peer certificate: certificate not valid for name \"localhost\"",
+                "another host name",
+            ),
+        ] {
+            let given = advice(detail).expect(detail);
+            assert!(given.contains(expected), "{detail}: {given}");
+        }
+    }
 }

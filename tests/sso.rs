@@ -22,12 +22,13 @@ struct SsoWorld {
 }
 
 fn sso_world() -> SsoWorld {
+    sso_world_with(FakeSso::start())
+}
+
+fn sso_world_with(portal: FakeSso) -> SsoWorld {
     let world = World::with_moto();
     world.write_config(CONFIG);
-    SsoWorld {
-        world,
-        portal: FakeSso::start(),
-    }
+    SsoWorld { world, portal }
 }
 
 impl SsoWorld {
@@ -154,6 +155,40 @@ fn an_unreachable_portal_is_called_a_network_problem_not_a_login_to_renew() {
     );
     let run = Run::of(command).failure(1);
     run.stderr_has("could not get the SSO session of profile `sso-dev`")
-        .stderr_has("nothing answered: check your network");
+        .stderr_has("check your network (and AWS_ENDPOINT_URL_SSO if you set it)");
     assert!(!run.stderr.contains("aws sso login"), "{}", run.stderr);
+}
+
+#[test]
+fn a_silent_portal_is_given_up_on_after_the_network_timeout() {
+    let sso = sso_world_with(FakeSso::start_silent());
+    sso.cache_login("corp", "token-from-login", 3600);
+    let started = std::time::Instant::now();
+    // The world's ROLECALL_STS_TIMEOUT is 3 s.
+    let run = sso.assume("sso-dev").failure(1);
+    let waited = started.elapsed().as_secs_f64();
+    assert!((2.5..10.0).contains(&waited), "waited {waited:.1}s");
+    run.stderr_has("the SSO session of profile `sso-dev` did not answer within 3s")
+        .stderr_has("check your network (and AWS_ENDPOINT_URL_SSO if you set it)");
+    assert_eq!(sso.portal_calls().len(), 1, "the portal was asked");
+}
+
+#[test]
+fn an_endpoint_variable_that_is_no_url_is_refused_before_any_request_shows_the_token() {
+    let sso = sso_world();
+    sso.cache_login("corp", "secret-bearer-token", 3600);
+    for variable in ["AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL"] {
+        let mut command = sso.world.rolecall(&["assume", "--json", "sso-dev"]);
+        command.env(variable, "not a url");
+        let run = Run::of(command).failure(2);
+        run.stderr_has(&format!(
+            "{variable} is `not a url`, which is not an http(s) URL"
+        ));
+        assert!(
+            !run.stderr.contains("secret-bearer-token"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert!(sso.portal_calls().is_empty());
 }

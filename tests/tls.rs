@@ -1,6 +1,7 @@
 //! STS over HTTPS, the way users reach it: moto_server serving a certificate issued by a test CA
-//! for `localhost`, which rolecall trusts only through the trust store (SSL_CERT_FILE), with the
-//! host name checked. An untrusted certificate is refused with a message that says so.
+//! for `localhost`, which rolecall trusts only through the trust store (SSL_CERT_FILE). A
+//! certificate from an unknown authority, or for another host name, is refused with a message
+//! that says what to fix.
 
 mod common;
 
@@ -35,17 +36,19 @@ fn new_authority(dir: &Path, name: &str) -> PathBuf {
     certificate
 }
 
-/// A server certificate for `localhost` and 127.0.0.1 signed by the authority `ca`; returns the
-/// certificate and its key.
-fn new_server_certificate(dir: &Path, ca: &str) -> (PathBuf, PathBuf) {
+/// A server certificate for `names` (subjectAltName entries such as `DNS:localhost`) signed by
+/// the authority `ca`; returns the certificate and its key.
+fn new_server_certificate(dir: &Path, ca: &str, names: &str) -> (PathBuf, PathBuf) {
     let key = dir.join("server.key");
     let request = dir.join("server.csr");
     let certificate = dir.join("server.pem");
     let extensions = dir.join("server.ext");
     std::fs::write(
         &extensions,
-        "subjectAltName = DNS:localhost, IP:127.0.0.1\nbasicConstraints = CA:FALSE\n\
-         keyUsage = critical, digitalSignature\nextendedKeyUsage = serverAuth\n",
+        format!(
+            "subjectAltName = {names}\nbasicConstraints = CA:FALSE\n\
+             keyUsage = critical, digitalSignature\nextendedKeyUsage = serverAuth\n"
+        ),
     )
     .unwrap();
     openssl(&[
@@ -106,9 +109,14 @@ struct HttpsSts {
 }
 
 fn https_sts() -> HttpsSts {
+    https_sts_named("DNS:localhost, IP:127.0.0.1")
+}
+
+/// As `https_sts`, with a server certificate for `names` only.
+fn https_sts_named(names: &str) -> HttpsSts {
     let dir = tempfile::tempdir().unwrap();
     new_authority(dir.path(), "ca");
-    let (certificate, key) = new_server_certificate(dir.path(), "ca");
+    let (certificate, key) = new_server_certificate(dir.path(), "ca", names);
     let moto = Moto::start_tls(&certificate, &key);
     let world = World::with_endpoint(&moto.endpoint);
     world.write_config(ONE_HOP);
@@ -149,8 +157,8 @@ fn a_certificate_from_an_untrusted_authority_is_refused_and_named() {
     let run = assume_trusting(&sts, &other).failure(1);
     run.stderr_has(&format!(
         "STS at {} presented a certificate rolecall does not trust \
-         (invalid peer certificate: UnknownIssuer); check AWS_ENDPOINT_URL_STS, and if a proxy \
-         re-signs HTTPS traffic, set SSL_CERT_FILE",
+         (invalid peer certificate: UnknownIssuer); if a proxy re-signs HTTPS traffic, set \
+         SSL_CERT_FILE to a PEM file with its CA certificate",
         sts.world.endpoint
     ));
     assert!(
@@ -161,4 +169,16 @@ fn a_certificate_from_an_untrusted_authority_is_refused_and_named() {
                 .all(|e| !e.file_name().to_string_lossy().ends_with(".json")),
         "nothing cached from a refused server"
     );
+}
+
+#[test]
+fn a_certificate_for_another_host_name_is_refused_even_from_a_trusted_authority() {
+    let sts = https_sts_named("DNS:elsewhere.test");
+    let run = assume_trusting(&sts, &sts.dir.path().join("ca.pem")).failure(1);
+    run.stderr_has(&format!(
+        "STS at {} presented a certificate rolecall does not trust \
+         (invalid peer certificate: certificate not valid for name \"localhost\"",
+        sts.world.endpoint
+    ))
+    .stderr_has("the certificate is for another host name: check the endpoint URL");
 }

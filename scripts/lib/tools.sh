@@ -42,3 +42,10 @@ scrub_aws_environment() {
   local variable
   for variable in $(compgen -e | grep -E '^(AWS_|ROLECALL_)' || true); do unset "$variable"; done
 }
+
+# cargo_target_dir: where cargo puts its builds (CARGO_TARGET_DIR and build.target-dir honoured),
+# as an absolute path.
+cargo_target_dir() {
+  cargo metadata --no-deps --format-version 1 |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])'
+}

@@ -1,5 +1,6 @@
 //! The tests' own IAM Identity Center portal, because moto has none: it answers every
-//! GetRoleCredentials with one set of credentials, valid for an hour, and records each request.
+//! GetRoleCredentials with one set of credentials, valid for an hour (or, silent, never answers),
+//! and records each request.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -20,7 +21,17 @@ pub struct FakeSso {
 }
 
 impl FakeSso {
+    /// A portal that answers every request.
     pub fn start() -> FakeSso {
+        FakeSso::serve(true)
+    }
+
+    /// A portal that reads every request and never answers it.
+    pub fn start_silent() -> FakeSso {
+        FakeSso::serve(false)
+    }
+
+    fn serve(answers: bool) -> FakeSso {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the fake SSO portal");
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -48,6 +59,11 @@ impl FakeSso {
                     .unwrap_or("")
                     .to_string();
                 recorded.lock().unwrap().push(SsoRequest { path, token });
+                if !answers {
+                    // Held open, unanswered, until the test's process ends.
+                    std::mem::forget(stream);
+                    continue;
+                }
                 let expiration_ms = (chrono::Utc::now().timestamp() + 3600) * 1000;
                 let body = format!(
                     "{{\"roleCredentials\":{{\"accessKeyId\":\"{ACCESS_KEY_ID}\",\
