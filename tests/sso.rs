@@ -174,7 +174,7 @@ fn a_silent_portal_is_given_up_on_after_the_network_timeout() {
 }
 
 #[test]
-fn an_endpoint_variable_that_is_no_url_is_refused_before_any_request_shows_the_token() {
+fn an_endpoint_that_is_no_url_never_shows_the_token() {
     let sso = sso_world();
     sso.cache_login("corp", "secret-bearer-token", 3600);
     for variable in ["AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL"] {
@@ -190,5 +190,20 @@ fn an_endpoint_variable_that_is_no_url_is_refused_before_any_request_shows_the_t
             run.stderr
         );
     }
+    // An endpoint_url in the config reaches the SDK unchecked; its error is not printed either.
+    sso.world.write_config(&format!(
+        "{CONFIG}[profile sso-odd]\nsso_session = corp\nsso_account_id = 111111111111\n\
+         sso_role_name = Developer\nendpoint_url = not a url\n"
+    ));
+    let run = Run::of(sso.world.rolecall(&["assume", "--json", "sso-odd"])).failure(1);
+    run.stderr_has(
+        "could not get the SSO session of profile `sso-odd`: the request for them could not be \
+         built; check the endpoint_url settings of your config",
+    );
+    assert!(
+        !run.stderr.contains("secret-bearer-token"),
+        "{}",
+        run.stderr
+    );
     assert!(sso.portal_calls().is_empty());
 }
