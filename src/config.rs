@@ -304,22 +304,6 @@ impl Base {
             }
         }
     }
-
-    /// What to check when the service that gives this base its credentials did not answer.
-    pub fn unreachable_hint(&self) -> String {
-        match self {
-            Base::Sso { .. } => {
-                "check your network (and AWS_ENDPOINT_URL_SSO if you set it)".into()
-            }
-            Base::CredentialSource { source, .. } if source == "Ec2InstanceMetadata" => {
-                "is this an EC2 instance with a role? (AWS_EC2_METADATA_SERVICE_ENDPOINT says \
-                 where its metadata service is)"
-                    .into()
-            }
-            Base::CredentialSource { .. } => "is this an ECS task with a task role?".into(),
-            _ => self.renewal_hint(),
-        }
-    }
 }
 
 /// One AssumeRole call of a chain.

@@ -118,8 +118,10 @@ async fn fetch(
     policy: CachePolicy,
     endpoint: &str,
 ) -> Result<Credentials> {
-    let mut credentials = source::base_credentials(&chain.base).await?;
+    // STS's settings are checked first: a credential_process may have had a person unlock
+    // something by the time a usage error would otherwise surface.
     let sts = Sts::new(chain.region.as_deref())?;
+    let mut credentials = source::base_credentials(&chain.base).await?;
     let mut caller = chain.base.describe();
     let mut caller_expires = credentials.expires;
     let mut first_hop_mfa: Option<(&str, String)> = None;

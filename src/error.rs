@@ -99,6 +99,13 @@ pub fn describe_error(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// Whether an AWS SDK error's text quotes the request it was making: some do (one that could
+/// not apply an endpoint, say), headers, body, bearer tokens and MFA codes included. Such text
+/// is never printed.
+pub fn quotes_a_request(text: &str) -> bool {
+    text.contains("Request {")
+}
+
 pub type Result<T, E = Failure> = std::result::Result<T, E>;
 
 /// Makes text from configuration or a server safe to print on a terminal: control characters

@@ -2,7 +2,7 @@
 //! as they are, everything else through aws-config's own providers.
 
 use crate::config::Base;
-use crate::error::{describe_error, printable, Failure, Result};
+use crate::error::{describe_error, printable, quotes_a_request, Failure, Result};
 use crate::session::Credentials;
 use crate::sts::CertificateRefusal;
 use aws_credential_types::provider::error::CredentialsError;
@@ -15,13 +15,17 @@ use std::time::UNIX_EPOCH;
 /// like STS calls.
 const PROCESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// Where the SSO portal is moved to, as aws-config's SSO client reads it (then a profile's
+/// `endpoint_url`).
+const SSO_ENDPOINT_VARIABLES: &[&str] = &["AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL"];
+
 pub async fn base_credentials(base: &Base) -> Result<Credentials> {
     let limit = match base {
         Base::Process { .. } => PROCESS_TIMEOUT,
         _ => crate::sts::overall_timeout()?,
     };
     if let Base::Sso { .. } = base {
-        crate::sts::check_endpoint_variables(&["AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL"])?;
+        crate::sts::check_endpoint_variables(SSO_ENDPOINT_VARIABLES)?;
     }
     match tokio::time::timeout(limit, provide(base)).await {
         Ok(result) => result,
@@ -29,7 +33,7 @@ pub async fn base_credentials(base: &Base) -> Result<Credentials> {
             "{} did not answer within {}s\n  {}",
             base.describe(),
             limit.as_secs(),
-            base.unreachable_hint()
+            unreachable_hint(base)
         ))),
     }
 }
@@ -81,10 +85,10 @@ async fn provide(base: &Base) -> Result<Credentials> {
 /// Why a base gave no credentials, and what to do about it.
 fn explain(base: &Base, error: &CredentialsError) -> Failure {
     let detail = describe_error(error);
-    // Some SDK errors quote the request they could not send, bearer tokens included: never print
-    // one. (The endpoint variables are checked beforehand; an endpoint_url in the config is not.)
-    if detail.contains("Request {") {
-        return Failure::aws(format!(
+    // A credential_process's own words (its stderr) are fine to show; an SDK error that quotes
+    // its request is not.
+    if quotes_a_request(&detail) && !matches!(base, Base::Process { .. }) {
+        return Failure::usage(format!(
             "could not get {}: the request for them could not be built; check the endpoint_url \
              settings of your config and the AWS_ENDPOINT_URL variables",
             base.describe()
@@ -94,7 +98,7 @@ fn explain(base: &Base, error: &CredentialsError) -> Failure {
     let hint = if let Some(refused) = CertificateRefusal::find(&detail) {
         refused.advice().to_string()
     } else if reached_no_server(error) {
-        base.unreachable_hint()
+        unreachable_hint(base)
     } else {
         base.renewal_hint()
     };
@@ -102,6 +106,26 @@ fn explain(base: &Base, error: &CredentialsError) -> Failure {
         "could not get {}: {detail}\n  {hint}",
         base.describe()
     ))
+}
+
+/// What to check when the service that gives a base its credentials did not answer.
+fn unreachable_hint(base: &Base) -> String {
+    match base {
+        Base::Sso { .. } => match crate::sts::set_endpoint_variable(SSO_ENDPOINT_VARIABLES) {
+            Some((name, url)) => format!(
+                "check your network, and {name} (the portal was asked at {})",
+                printable(&url)
+            ),
+            None => "check your network".into(),
+        },
+        Base::CredentialSource { source, .. } if source == "Ec2InstanceMetadata" => {
+            "is this an EC2 instance with a role? (AWS_EC2_METADATA_SERVICE_ENDPOINT says where \
+             its metadata service is)"
+                .into()
+        }
+        Base::CredentialSource { .. } => "is this an ECS task with a task role?".into(),
+        _ => base.renewal_hint(),
+    }
 }
 
 /// Whether a provider failed because it could not connect to, or hear back from, its service.

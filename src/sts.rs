@@ -2,7 +2,7 @@
 //! shell, and the translation of every STS failure into a message a person can act on.
 
 use crate::config::Hop;
-use crate::error::{describe_error, printable, Failure, Result};
+use crate::error::{describe_error, printable, quotes_a_request, Failure, Result};
 use crate::session::Credentials;
 use aws_credential_types::Credentials as SdkCredentials;
 use aws_sdk_sts::config::{BehaviorVersion, Region};
@@ -31,28 +31,28 @@ pub fn endpoint_override() -> Option<String> {
 const STS_ENDPOINT_VARIABLES: &[&str] = &["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"];
 
 /// The first of `variables` that is set, and its value.
-fn set_endpoint_variable(variables: &[&'static str]) -> Option<(&'static str, String)> {
+pub fn set_endpoint_variable(variables: &[&'static str]) -> Option<(&'static str, String)> {
     variables.iter().find_map(|name| {
         let value = std::env::var(name).ok().filter(|u| !u.is_empty())?;
         Some((*name, value))
     })
 }
 
-/// Refuses an endpoint override that is not an http(s) URL before any request is built: the
-/// SDK's own error for one quotes the whole request, bearer tokens and signatures included.
-/// `variables` are the service's own variable, then AWS_ENDPOINT_URL.
+/// Refuses an endpoint override that the SDK could not use, before any request is built: the
+/// SDK's own error for one quotes the whole request. It is parsed as the SDK parses it, as a URI
+/// that needs an http(s) scheme and a host. `variables` are the service's own variable, then
+/// AWS_ENDPOINT_URL.
 pub fn check_endpoint_variables(variables: &[&'static str]) -> Result<()> {
     let Some((name, url)) = set_endpoint_variable(variables) else {
         return Ok(());
     };
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    let host_ok = rest.is_some_and(|r| {
-        let host = r.split(['/', '?']).next().unwrap_or("");
-        !host.is_empty() && !r.contains(char::is_whitespace)
+    let usable = url.parse::<http::Uri>().is_ok_and(|uri| {
+        let scheme_ok = uri
+            .scheme_str()
+            .is_some_and(|s| s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https"));
+        scheme_ok && uri.host().is_some_and(|host| !host.is_empty())
     });
-    if host_ok {
+    if usable {
         Ok(())
     } else {
         Err(Failure::usage(format!(
@@ -63,31 +63,42 @@ pub fn check_endpoint_variables(variables: &[&'static str]) -> Result<()> {
 }
 
 /// A server certificate rustls refused, found in an error's text: rustls words every refusal
-/// `invalid peer certificate: REASON`. What to fix is then the trust store, the clock or the
-/// endpoint, not the network.
+/// `invalid peer certificate: REASON`, REASON a variant name (`UnknownIssuer`) or words
+/// ("certificate expired: …"). What to fix is then the trust store, the clock or the endpoint,
+/// not the network.
 pub struct CertificateRefusal<'a> {
-    /// From `invalid peer certificate` on, e.g. `invalid peer certificate: UnknownIssuer`.
+    /// From `invalid peer certificate` on.
     pub reason: &'a str,
 }
 
 impl<'a> CertificateRefusal<'a> {
+    const MARK: &'static str = "invalid peer certificate";
+
     pub fn find(detail: &'a str) -> Option<CertificateRefusal<'a>> {
-        let at = detail.find("invalid peer certificate")?;
+        let at = detail.find(Self::MARK)?;
         Some(CertificateRefusal {
             reason: &detail[at..],
         })
     }
 
     pub fn advice(&self) -> &'static str {
-        // rustls names reasons either as variants (`NotValidYet`) or in words ("not valid yet").
-        let reason = self.reason.to_lowercase().replace(' ', "");
-        if reason.contains("expired") || reason.contains("notvalidyet") {
+        // Only the start of REASON counts: what follows may quote host names, which say anything.
+        let reason = self.reason[Self::MARK.len()..].trim_start_matches([':', ' ']);
+        let starts = |prefixes: &[&str]| prefixes.iter().any(|p| reason.starts_with(p));
+        if starts(&[
+            "NotValidYet",
+            "certificate not valid yet",
+            "certificate expired",
+        ]) || (starts(&["Expired"]) && !starts(&["ExpiredRevocationList"]))
+        {
             "check this machine's clock"
-        } else if reason.contains("notvalidforname") {
+        } else if starts(&["NotValidForName", "certificate not valid for name"]) {
             "the certificate is for another host name: check the endpoint URL"
-        } else {
+        } else if starts(&["UnknownIssuer"]) {
             "if a proxy re-signs HTTPS traffic, set SSL_CERT_FILE to a PEM file with its CA \
              certificate (rolecall then trusts that file instead of the system's store)"
+        } else {
+            "check the endpoint URL; the server's certificate is not one rolecall can accept"
         }
     }
 }
@@ -301,6 +312,14 @@ impl Sts {
                     let detail = std::error::Error::source(&error)
                         .map(|s| printable(&describe_error(s)))
                         .unwrap_or_default();
+                    if quotes_a_request(&detail) {
+                        return Failure::usage(format!(
+                            "{} could not be sent to STS at {endpoint}: the request could not be \
+                             built; check AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL and the \
+                             endpoint_url settings of your config",
+                            context.operation
+                        ));
+                    }
                     if let Some(refused) = CertificateRefusal::find(&detail) {
                         return Failure::aws(format!(
                             "STS at {endpoint} presented a certificate rolecall does not trust \
@@ -503,9 +522,23 @@ mod tests {
                 "clock",
             ),
             ("invalid peer certificate: NotValidYet", "clock"),
+            ("invalid peer certificate: Expired", "clock"),
             (
                 "invalid peer certificate: certificate not valid for name \"localhost\"",
                 "another host name",
+            ),
+            (
+                "invalid peer certificate: certificate not valid for name \"localhost\"; \
+                 certificate is only valid for DnsName(\"expired.example.test\")",
+                "another host name",
+            ),
+            (
+                "invalid peer certificate: ExpiredRevocationList",
+                "check the endpoint URL",
+            ),
+            (
+                "invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))",
+                "check the endpoint URL",
             ),
         ] {
             let given = advice(detail).expect(detail);

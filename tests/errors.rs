@@ -298,16 +298,46 @@ fn config_files_that_cannot_be_used_are_named() {
 
 #[test]
 fn environment_settings_that_cannot_work_are_usage_errors() {
-    let (_sts, world) = world_answering(Behaviour::Silent);
+    let (sts, world) = world_answering(Behaviour::Silent);
+    // Each is refused before a request is built: the SDK's error for any of them quotes the
+    // request, MFA code included.
+    for (variable, url) in [
+        ("AWS_ENDPOINT_URL_STS", "not a url"),
+        ("AWS_ENDPOINT_URL_STS", "http://ho<st"),
+        ("AWS_ENDPOINT_URL_STS", "http://[::1"),
+        ("AWS_ENDPOINT_URL_STS", "http://#frag"),
+        ("AWS_ENDPOINT_URL_STS", "http://exa%mple.com"),
+        ("AWS_ENDPOINT_URL", "ftp://127.0.0.1"),
+    ] {
+        let mut command = world.rolecall(&[
+            "assume",
+            "--json",
+            "demo-admin",
+            "--no-cache",
+            "--mfa-token",
+            "123456",
+        ]);
+        command
+            .env_remove("AWS_ENDPOINT_URL_STS")
+            .env(variable, url);
+        let run = common::Run::of(command).failure(2);
+        run.stderr_has(&format!(
+            "{variable} is `{url}`, which is not an http(s) URL"
+        ));
+        assert!(
+            !run.stderr.contains("RoleArn") && !run.stderr.contains("123456"),
+            "the request leaked: {}",
+            run.stderr
+        );
+    }
+    // The scheme is case-insensitive, as it is to the SDK.
     let mut command = world.rolecall(&["assume", "--json", "demo-admin", "--no-cache"]);
-    command.env("AWS_ENDPOINT_URL_STS", "not a url");
-    let run = common::Run::of(command).failure(2);
-    run.stderr_has("not an http(s) URL");
-    assert!(
-        !run.stderr.contains("RoleArn"),
-        "the request leaked: {}",
-        run.stderr
+    command.env(
+        "AWS_ENDPOINT_URL_STS",
+        sts.endpoint.replace("http://", "HTTP://"),
     );
+    let run = common::Run::of(command).failure(1);
+    run.stderr_has("did not answer within");
 
     let mut command = world.rolecall(&["assume", "--json", "demo-admin"]);
     command.env("ROLECALL_STS_TIMEOUT", "soon");
@@ -354,4 +384,36 @@ fn credential_source_environment_without_keys_is_a_configuration_error() {
         .run(&["assume", "--json", "from-env"])
         .failure(2)
         .stderr_has("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
+}
+
+/// A credential_process may make a person unlock something; settings that would fail the STS
+/// call afterwards are reported before it runs.
+#[test]
+fn sts_settings_are_checked_before_a_credential_process_runs() {
+    let (sts, world) = world_answering(Behaviour::grant());
+    let marker = world.home().join("process-ran");
+    world.write_config(&format!(
+        "[profile proc]\ncredential_process = sh -c 'touch {} && printf %s \
+         \"{{\\\"Version\\\":1,\\\"AccessKeyId\\\":\\\"AKIAPROC\\\",\\\"SecretAccessKey\\\":\\\"s\\\"}}\"'\n\
+         [profile proc-role]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = proc\n",
+        marker.display()
+    ));
+    for (variable, value) in [
+        ("ROLECALL_STS_TIMEOUT", "abc"),
+        ("AWS_ENDPOINT_URL_STS", "not a url"),
+    ] {
+        let mut command = world.rolecall(&["assume", "--json", "--no-cache", "proc-role"]);
+        command.env(variable, value);
+        common::Run::of(command).failure(2).stderr_has(variable);
+        assert!(
+            !marker.exists(),
+            "the process ran before {variable} was checked"
+        );
+    }
+    // The same profile works, so the marker would have shown a run.
+    world
+        .run(&["assume", "--json", "--no-cache", "proc-role"])
+        .success();
+    assert!(marker.exists());
+    assert_eq!(sts.actions(), ["AssumeRole"]);
 }

@@ -155,7 +155,7 @@ fn an_unreachable_portal_is_called_a_network_problem_not_a_login_to_renew() {
     );
     let run = Run::of(command).failure(1);
     run.stderr_has("could not get the SSO session of profile `sso-dev`")
-        .stderr_has("check your network (and AWS_ENDPOINT_URL_SSO if you set it)");
+        .stderr_has("check your network, and AWS_ENDPOINT_URL_SSO (the portal was asked at http://127.0.0.1:");
     assert!(!run.stderr.contains("aws sso login"), "{}", run.stderr);
 }
 
@@ -169,7 +169,10 @@ fn a_silent_portal_is_given_up_on_after_the_network_timeout() {
     let waited = started.elapsed().as_secs_f64();
     assert!((2.5..10.0).contains(&waited), "waited {waited:.1}s");
     run.stderr_has("the SSO session of profile `sso-dev` did not answer within 3s")
-        .stderr_has("check your network (and AWS_ENDPOINT_URL_SSO if you set it)");
+        .stderr_has(&format!(
+            "check your network, and AWS_ENDPOINT_URL_SSO (the portal was asked at {})",
+            sso.portal.endpoint
+        ));
     assert_eq!(sso.portal_calls().len(), 1, "the portal was asked");
 }
 
@@ -178,24 +181,26 @@ fn an_endpoint_that_is_no_url_never_shows_the_token() {
     let sso = sso_world();
     sso.cache_login("corp", "secret-bearer-token", 3600);
     for variable in ["AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL"] {
-        let mut command = sso.world.rolecall(&["assume", "--json", "sso-dev"]);
-        command.env(variable, "not a url");
-        let run = Run::of(command).failure(2);
-        run.stderr_has(&format!(
-            "{variable} is `not a url`, which is not an http(s) URL"
-        ));
-        assert!(
-            !run.stderr.contains("secret-bearer-token"),
-            "{}",
-            run.stderr
-        );
+        for url in ["not a url", "http://ho<st", "http://[::1", "http://#frag"] {
+            let mut command = sso.world.rolecall(&["assume", "--json", "sso-dev"]);
+            command.env(variable, url);
+            let run = Run::of(command).failure(2);
+            run.stderr_has(&format!(
+                "{variable} is `{url}`, which is not an http(s) URL"
+            ));
+            assert!(
+                !run.stderr.contains("secret-bearer-token"),
+                "{}",
+                run.stderr
+            );
+        }
     }
     // An endpoint_url in the config reaches the SDK unchecked; its error is not printed either.
     sso.world.write_config(&format!(
         "{CONFIG}[profile sso-odd]\nsso_session = corp\nsso_account_id = 111111111111\n\
          sso_role_name = Developer\nendpoint_url = not a url\n"
     ));
-    let run = Run::of(sso.world.rolecall(&["assume", "--json", "sso-odd"])).failure(1);
+    let run = Run::of(sso.world.rolecall(&["assume", "--json", "sso-odd"])).failure(2);
     run.stderr_has(
         "could not get the SSO session of profile `sso-odd`: the request for them could not be \
          built; check the endpoint_url settings of your config",
