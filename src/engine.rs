@@ -121,7 +121,7 @@ async fn fetch(
     // STS's settings are checked first: a credential_process may have had a person unlock
     // something by the time a usage error would otherwise surface.
     let sts = Sts::new(chain.region.as_deref())?;
-    let mut credentials = source::base_credentials(&chain.base).await?;
+    let mut credentials = source::base_credentials(&chain.base, sts.timeout()).await?;
     let mut caller = chain.base.describe();
     let mut caller_expires = credentials.expires;
     let mut first_hop_mfa: Option<(&str, String)> = None;

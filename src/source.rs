@@ -8,24 +8,25 @@ use crate::sts::CertificateRefusal;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_runtime_api::client::result::ConnectorError;
-use std::time::UNIX_EPOCH;
+use std::time::{Duration, UNIX_EPOCH};
 
 /// A credential process may wait on a person (a password manager, a hardware key); past this it
-/// is stuck, and rolecall says so rather than hang. The other sources are network calls, bounded
-/// like STS calls.
-const PROCESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// is stuck, and rolecall says so rather than hang. The other sources are network calls, held to
+/// the limit of an STS call.
+const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Where the SSO portal is moved to, as aws-config's SSO client reads it (then a profile's
 /// `endpoint_url`).
 const SSO_ENDPOINT_VARIABLES: &[&str] = &["AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL"];
 
-pub async fn base_credentials(base: &Base) -> Result<Credentials> {
+/// The credentials `base` names; `network_limit` bounds a call to a service for them.
+pub async fn base_credentials(base: &Base, network_limit: Duration) -> Result<Credentials> {
     let limit = match base {
         Base::Process { .. } => PROCESS_TIMEOUT,
-        _ => crate::sts::overall_timeout()?,
+        _ => network_limit,
     };
     if let Base::Sso { .. } = base {
-        crate::sts::check_endpoint_variables(SSO_ENDPOINT_VARIABLES)?;
+        crate::sts::checked_endpoint(SSO_ENDPOINT_VARIABLES)?;
     }
     match tokio::time::timeout(limit, provide(base)).await {
         Ok(result) => result,

@@ -38,13 +38,13 @@ pub fn set_endpoint_variable(variables: &[&'static str]) -> Option<(&'static str
     })
 }
 
-/// Refuses an endpoint override that the SDK could not use, before any request is built: the
+/// The endpoint override in the first of `variables` that is set (the service's own variable,
+/// then AWS_ENDPOINT_URL), refused if the SDK could not use it, before any request is built: the
 /// SDK's own error for one quotes the whole request. It is parsed as the SDK parses it, as a URI
-/// that needs an http(s) scheme and a host. `variables` are the service's own variable, then
-/// AWS_ENDPOINT_URL.
-pub fn check_endpoint_variables(variables: &[&'static str]) -> Result<()> {
+/// that needs an http(s) scheme and a host.
+pub fn checked_endpoint(variables: &[&'static str]) -> Result<Option<String>> {
     let Some((name, url)) = set_endpoint_variable(variables) else {
-        return Ok(());
+        return Ok(None);
     };
     let usable = url.parse::<http::Uri>().is_ok_and(|uri| {
         let scheme_ok = uri
@@ -53,7 +53,7 @@ pub fn check_endpoint_variables(variables: &[&'static str]) -> Result<()> {
         scheme_ok && uri.host().is_some_and(|host| !host.is_empty())
     });
     if usable {
-        Ok(())
+        Ok(Some(url))
     } else {
         Err(Failure::usage(format!(
             "{name} is `{}`, which is not an http(s) URL",
@@ -103,10 +103,9 @@ impl<'a> CertificateRefusal<'a> {
     }
 }
 
-/// The overall time one network call may take, retries included (a slow answer inside it is
-/// fine): an STS call, an SSO portal or instance credentials call. `ROLECALL_STS_TIMEOUT`
-/// seconds, else 10.
-pub fn overall_timeout() -> Result<Duration> {
+/// The overall time one STS call may take, retries included (a slow answer inside it is fine):
+/// `ROLECALL_STS_TIMEOUT` seconds, else 10.
+fn overall_timeout() -> Result<Duration> {
     let Some(text) = std::env::var("ROLECALL_STS_TIMEOUT")
         .ok()
         .filter(|t| !t.is_empty())
@@ -150,8 +149,7 @@ pub struct CallContext<'a> {
 impl Sts {
     pub fn new(region: Option<&str>) -> Result<Sts> {
         let timeout = overall_timeout()?;
-        check_endpoint_variables(STS_ENDPOINT_VARIABLES)?;
-        let endpoint = endpoint_override();
+        let endpoint = checked_endpoint(STS_ENDPOINT_VARIABLES)?;
         let region = region.unwrap_or(FALLBACK_REGION).to_string();
         let mut builder = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -171,6 +169,12 @@ impl Sts {
             endpoint: endpoint.unwrap_or_else(|| format!("https://sts.{region}.amazonaws.com")),
             timeout,
         })
+    }
+
+    /// The limit on one call, retries included; the other network sources of credentials
+    /// (an SSO portal, instance or container credentials) are held to it too.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     fn signed_by(credentials: &Credentials) -> aws_sdk_sts::config::Builder {
@@ -315,8 +319,7 @@ impl Sts {
                     if quotes_a_request(&detail) {
                         return Failure::usage(format!(
                             "{} could not be sent to STS at {endpoint}: the request could not be \
-                             built; check AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL and the \
-                             endpoint_url settings of your config",
+                             built; check AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL",
                             context.operation
                         ));
                     }
