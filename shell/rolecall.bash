@@ -22,23 +22,48 @@ function __ROLECALL_CMD__ {
 
 # Lets `rolecall doctor` tell whether the shell that runs it has the integration loaded.
 # shellcheck disable=SC2034
-\builtin export ROLECALL_SHELL_PID=$$
+\builtin export ROLECALL_SHELL_PID="$$"
 
 # Completion for the function and the binary: the binary lists the candidates (profiles with
 # their descriptions, flags, regions); the function's words are completed as `rolecall assume …`.
+# bash splits words at the characters of COMP_WORDBREAKS, `:` among them, and profile names may
+# hold `:`: the pieces of a name are joined again and each candidate trimmed to the part after
+# the word's last `:`, the part bash replaces (as bash-completion's __ltrim_colon_completions).
 __rolecall_complete() {
     \builtin local -a __rolecall_words
-    \builtin local __rolecall_index=$COMP_CWORD __rolecall_line
-    __rolecall_words=("${COMP_WORDS[@]}")
-    __rolecall_words[COMP_CWORD]=$2
+    __rolecall_words=()
+    \builtin local __rolecall_index=-1 __rolecall_i __rolecall_word __rolecall_glue=0
+    \builtin local __rolecall_line __rolecall_cur __rolecall_trim=""
+    for ((__rolecall_i = 0; __rolecall_i < ${#COMP_WORDS[@]}; __rolecall_i++)); do
+        __rolecall_word=${COMP_WORDS[__rolecall_i]}
+        if ((__rolecall_i == COMP_CWORD)); then
+            __rolecall_word=$2
+        fi
+        if ((${#__rolecall_words[@]} > 0)) && { \builtin test "$__rolecall_word" = : || ((__rolecall_glue)); }; then
+            __rolecall_words[${#__rolecall_words[@]} - 1]+=$__rolecall_word
+        else
+            __rolecall_words+=("$__rolecall_word")
+        fi
+        __rolecall_glue=0
+        if \builtin test "$__rolecall_word" = :; then
+            __rolecall_glue=1
+        fi
+        if ((__rolecall_i == COMP_CWORD)); then
+            __rolecall_index=$((${#__rolecall_words[@]} - 1))
+        fi
+    done
     if \builtin test "$1" != rolecall; then
         __rolecall_words=(rolecall assume "${__rolecall_words[@]:1}")
-        __rolecall_index=$((COMP_CWORD + 1))
+        __rolecall_index=$((__rolecall_index + 1))
+    fi
+    __rolecall_cur=${__rolecall_words[__rolecall_index]-}
+    if [[ $__rolecall_cur == *:* && ${COMP_WORDBREAKS-} == *:* ]]; then
+        __rolecall_trim=${__rolecall_cur%"${__rolecall_cur##*:}"}
     fi
     COMPREPLY=()
     while IFS= \builtin read -r __rolecall_line || \builtin test -n "$__rolecall_line"; do
-        COMPREPLY+=("$__rolecall_line")
-    done < <(_CLAP_IFS=$'\n' _CLAP_COMPLETE_INDEX=$__rolecall_index COMPLETE=bash \
+        COMPREPLY+=("${__rolecall_line#"$__rolecall_trim"}")
+    done < <(_CLAP_IFS=$'\n' _CLAP_COMPLETE_INDEX="$__rolecall_index" __ROLECALL_COMPLETION_VARIABLE__=bash \
         \command rolecall -- "${__rolecall_words[@]}" 2>/dev/null)
 }
 \builtin complete -F __rolecall_complete rolecall __ROLECALL_CMD__
@@ -102,7 +127,7 @@ __rolecall_refresh_due() {
     esac
     \builtin test "$ROLECALL_EXPIRES" != "${__rolecall_refresh_failed-}" || \builtin return 1
     \builtin printf -v __rolecall_now '%(%s)T' -1
-    \builtin test $((ROLECALL_EXPIRES - __rolecall_now)) -lt __ROLECALL_REFRESH_SECONDS__
+    \builtin test "$((ROLECALL_EXPIRES - __rolecall_now))" -lt __ROLECALL_REFRESH_SECONDS__
 }
 
 __rolecall_preexec() {
@@ -127,9 +152,11 @@ fi
 # rolecall:refresh-end
 
 # rolecall:hook-begin
-# Runs before each prompt; keeps the exit status the user's prompt may show.
+# Runs before each prompt. It keeps the exit status the user's prompt may show by returning it,
+# and is called as the left side of `&&`, where errexit does not apply: under `set -e` a hook
+# that returned a command's failure would end the shell.
 __rolecall_hook() {
-    \builtin local __rolecall_status=$?
+    \builtin local __rolecall_status="$?"
     # rolecall:prompt-begin
     __rolecall_update_prompt
     # rolecall:prompt-end
@@ -145,11 +172,11 @@ case $'\n'"${PROMPT_COMMAND[*]-}"$'\n' in
         # An array PROMPT_COMMAND runs every element only from bash 5.1.
         if [[ "$(\builtin declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]] &&
             ((BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1))); then
-            PROMPT_COMMAND+=(__rolecall_hook)
+            PROMPT_COMMAND+=('__rolecall_hook && \builtin true')
         else
             # A string PROMPT_COMMAND (bash before 5.1, or set so by the user) gets a new line.
             # shellcheck disable=SC2178,SC2128
-            PROMPT_COMMAND="${PROMPT_COMMAND:+$PROMPT_COMMAND$'\n'}__rolecall_hook"
+            PROMPT_COMMAND="${PROMPT_COMMAND:+$PROMPT_COMMAND$'\n'}"'__rolecall_hook && \builtin true'
         fi
         ;;
 esac

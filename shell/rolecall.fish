@@ -28,7 +28,7 @@ function __rolecall_complete
     if test "$__rolecall_words[1]" != rolecall
         set __rolecall_words rolecall assume $__rolecall_words[2..-1]
     end
-    COMPLETE=fish command rolecall -- $__rolecall_words (commandline --current-token) 2>/dev/null
+    __ROLECALL_COMPLETION_VARIABLE__=fish command rolecall -- $__rolecall_words (commandline --current-token) 2>/dev/null
 end
 complete --erase --command rolecall
 complete --erase --command __ROLECALL_CMD__
@@ -77,11 +77,33 @@ if not functions --query __rolecall_original_fish_prompt
         end
     end
     function fish_prompt
-        set -l __rolecall_status $status
+        # One `set`, so both are read before anything changes them.
+        set -l __rolecall_statuses $status $pipestatus
         if test -n "$ROLECALL_PROFILE"
             __rolecall_segment
         end
-        __rolecall_return $__rolecall_status
+        # The user's prompt sees the $status and $pipestatus it would have seen: a pipeline of
+        # as many stages, each ending with its status, is the only way to set $pipestatus (and
+        # `not` before it, when $status was inverted). Longer pipelines keep $status alone.
+        set -l __rolecall_pipe $__rolecall_statuses[2..-1]
+        set -l __rolecall_not
+        test "$__rolecall_statuses[1]" = "$__rolecall_pipe[-1]"; or set __rolecall_not not
+        switch "$__rolecall_not"(count $__rolecall_pipe)
+            case 2
+                __rolecall_return $__rolecall_pipe[1] | __rolecall_return $__rolecall_pipe[2]
+            case 3
+                __rolecall_return $__rolecall_pipe[1] | __rolecall_return $__rolecall_pipe[2] | __rolecall_return $__rolecall_pipe[3]
+            case 4
+                __rolecall_return $__rolecall_pipe[1] | __rolecall_return $__rolecall_pipe[2] | __rolecall_return $__rolecall_pipe[3] | __rolecall_return $__rolecall_pipe[4]
+            case not1
+                not __rolecall_return $__rolecall_pipe[1]
+            case not2
+                not __rolecall_return $__rolecall_pipe[1] | __rolecall_return $__rolecall_pipe[2]
+            case not3
+                not __rolecall_return $__rolecall_pipe[1] | __rolecall_return $__rolecall_pipe[2] | __rolecall_return $__rolecall_pipe[3]
+            case '*'
+                __rolecall_return $__rolecall_statuses[1]
+        end
         __rolecall_original_fish_prompt
     end
 end

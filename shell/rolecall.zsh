@@ -19,7 +19,7 @@ __rolecall_assume() {
     if (( __rolecall_status == 0 )); then
         \builtin eval -- "$__rolecall_out"
     fi
-    \builtin return $__rolecall_status
+    \builtin return "$__rolecall_status"
 }
 
 # An alias of the same name (Granted's `assume`, say) would be expanded into the definition.
@@ -30,13 +30,13 @@ function __ROLECALL_CMD__ {
 
 # Lets `rolecall doctor` tell whether the shell that runs it has the integration loaded.
 # shellcheck disable=SC2034
-\builtin export ROLECALL_SHELL_PID=$$
+\builtin export ROLECALL_SHELL_PID="$$"
 
 # Completion for the function and the binary: the binary lists the candidates as value:description
 # pairs; the function's words are completed as `rolecall assume …`.
 __rolecall_complete() {
     \builtin local -a __rolecall_words __rolecall_candidates
-    \builtin local -i __rolecall_index=$(( CURRENT - 1 ))
+    \builtin local -i __rolecall_index="$(( CURRENT - 1 ))"
     \builtin local __rolecall_line
     __rolecall_words=("${words[@]}")
     if [[ ${words[1]} != rolecall ]]; then
@@ -45,7 +45,7 @@ __rolecall_complete() {
     fi
     while IFS= \builtin read -r __rolecall_line || \builtin test -n "$__rolecall_line"; do
         __rolecall_candidates+=("$__rolecall_line")
-    done < <(_CLAP_IFS=$'\n' _CLAP_COMPLETE_INDEX=$__rolecall_index COMPLETE=zsh \
+    done < <(_CLAP_IFS=$'\n' _CLAP_COMPLETE_INDEX="$__rolecall_index" __ROLECALL_COMPLETION_VARIABLE__=zsh \
         \command rolecall -- "${__rolecall_words[@]}" 2>/dev/null)
     if (( ${#__rolecall_candidates[@]} )); then
         _describe -V values __rolecall_candidates
@@ -62,13 +62,17 @@ fi
 # `%`, with nothing PROMPT_SUBST would expand), only while a session is active, and again only
 # when its text can have changed: the session changed, or the minutes left tick over.
 \builtin zmodload -F zsh/datetime p:EPOCHSECONDS
+# Declared here, so that setting them in the hook is no surprise to warn_create_global.
+\builtin typeset -g __rolecall_drawn __rolecall_drawn_key __rolecall_drawn_until __rolecall_prompt_prefix
+# zsh gives the prompt the status the command left whatever precmd returns, so the hook returns
+# 0: a failure returned from it would end a shell with err_exit set.
 __rolecall_precmd() {
-    \builtin local __rolecall_status=$? __rolecall_segment="" __rolecall_key
+    \builtin local __rolecall_segment="" __rolecall_key
     \builtin local -i __rolecall_left
     if [[ -n ${ROLECALL_PROFILE-} ]]; then
         __rolecall_key="$ROLECALL_PROFILE|${ROLECALL_EXPIRES-}|${ROLECALL_ROLE_ARN-}|${AWS_REGION-}|${AWS_DEFAULT_REGION-}|${NO_COLOR-}"
         if [[ $__rolecall_key != "${__rolecall_drawn_key-}" ]] || (( EPOCHSECONDS >= ${__rolecall_drawn_until:-0} )); then
-            __rolecall_drawn=$(\command rolecall prompt --shell zsh 2>/dev/null) || __rolecall_drawn=""
+            __rolecall_drawn="$(\command rolecall prompt --shell zsh 2>/dev/null)" || __rolecall_drawn=""
             __rolecall_drawn_key=$__rolecall_key
             __rolecall_drawn_until=0
             if [[ ${ROLECALL_EXPIRES-} == [0-9]* && ${ROLECALL_EXPIRES} != *[^0-9]* ]]; then
@@ -85,10 +89,12 @@ __rolecall_precmd() {
         fi
         __rolecall_segment=$__rolecall_drawn
     fi
-    [[ -n $__rolecall_segment ]] && __rolecall_segment+=" "
+    if [[ -n $__rolecall_segment ]]; then
+        __rolecall_segment+=" "
+    fi
     PROMPT=$__rolecall_segment${PROMPT#"${__rolecall_prompt_prefix-}"}
     __rolecall_prompt_prefix=$__rolecall_segment
-    \builtin return $__rolecall_status
+    \builtin return 0
 }
 add-zsh-hook precmd __rolecall_precmd
 # rolecall:prompt-end
@@ -99,13 +105,14 @@ add-zsh-hook precmd __rolecall_precmd
 # alone (re-assuming one would use its own expiring credentials), and a renewal that failed is
 # not retried for the same session; the binary says why, once.
 \builtin zmodload -F zsh/datetime p:EPOCHSECONDS
+\builtin typeset -g __rolecall_refresh_failed
 __rolecall_preexec() {
     [[ -n ${ROLECALL_PROFILE-} && ${ROLECALL_PROFILE} != arn:* ]] || \builtin return 0
     [[ ${ROLECALL_EXPIRES-} == [0-9]* && ${ROLECALL_EXPIRES} != *[^0-9]* ]] || \builtin return 0
     [[ $ROLECALL_EXPIRES != "${__rolecall_refresh_failed-}" ]] || \builtin return 0
     (( ROLECALL_EXPIRES - EPOCHSECONDS < __ROLECALL_REFRESH_SECONDS__ )) || \builtin return 0
     \builtin local __rolecall_out
-    if __rolecall_out=$(\command rolecall assume --shell zsh --no-input --quiet -- "$ROLECALL_PROFILE"); then
+    if __rolecall_out="$(\command rolecall assume --shell zsh --no-input --quiet -- "$ROLECALL_PROFILE")"; then
         \builtin eval -- "$__rolecall_out"
     else
         __rolecall_refresh_failed=$ROLECALL_EXPIRES

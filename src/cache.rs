@@ -2,12 +2,13 @@
 //! atomically. Anything that does not look exactly like what rolecall wrote is ignored and later
 //! replaced, never trusted.
 
+use crate::error::printable;
 use crate::session::Credentials;
 use serde::{Deserialize, Serialize};
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::PathBuf;
+use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
 /// Cached credentials are reused while more than this many seconds remain.
 pub const MINIMUM_SECONDS_LEFT: i64 = 5 * 60;
@@ -49,25 +50,90 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-fn owned_by_me_and_private(meta: &fs::Metadata) -> bool {
+/// The effective user ID: whose files the cache may trust.
+pub fn effective_uid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    meta.uid() == me && meta.mode() & 0o077 == 0
+    unsafe { libc::geteuid() }
+}
+
+fn owned_by_me_and_private(meta: &fs::Metadata) -> bool {
+    meta.uid() == effective_uid() && meta.mode() & 0o077 == 0
+}
+
+/// Whether a cache entry (or lock) is one rolecall could have made: a regular file of this user
+/// that no one else can read or write. Anything else, a FIFO or a link planted by someone who
+/// could write to the directory once, is never opened for its contents.
+pub fn entry_is_trusted(meta: &fs::Metadata) -> bool {
+    meta.file_type().is_file() && owned_by_me_and_private(meta)
+}
+
+/// No entry rolecall writes comes near this; a bigger file is not an entry.
+const MAX_ENTRY_BYTES: u64 = 64 * 1024;
+
+/// Flags for every file the cache opens: a link at the name is not followed, a FIFO does not
+/// block the open, and no child process inherits the descriptor.
+const SAFE_OPEN_FLAGS: i32 = libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
+
+/// The cache directory, looked at without following a link at its name: `Ok(None)` when it does
+/// not exist, an error naming what is wrong when rolecall must not use it. A link there (say in
+/// a shared directory that XDG_CACHE_HOME names) could point rolecall at another of the user's
+/// directories, which it would then make private and fill.
+pub fn inspect_directory(dir: &Path) -> Result<Option<fs::Metadata>, String> {
+    let shown = || printable(&dir.to_string_lossy());
+    let meta = match fs::symlink_metadata(dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(format!(
+                "cannot look at the cache directory {}: {e}",
+                shown()
+            ))
+        }
+    };
+    if meta.file_type().is_symlink() {
+        return Err(format!(
+            "the cache directory {} is a symbolic link, which rolecall does not follow: remove it",
+            shown()
+        ));
+    }
+    if !meta.is_dir() {
+        return Err(format!(
+            "the cache directory {} is not a directory: remove it",
+            shown()
+        ));
+    }
+    if meta.uid() != effective_uid() {
+        return Err(format!(
+            "the cache directory {} belongs to another user: remove it, or set XDG_CACHE_HOME \
+             to a directory of yours",
+            shown()
+        ));
+    }
+    Ok(Some(meta))
+}
+
+/// Opens `name` in the cache directory for reading, only if it is a trusted entry.
+fn open_entry(dir: &Path, name: &str) -> Option<fs::File> {
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(SAFE_OPEN_FLAGS)
+        .open(dir.join(name))
+        .ok()?;
+    let meta = file.metadata().ok()?;
+    (entry_is_trusted(&meta) && meta.len() <= MAX_ENTRY_BYTES).then_some(file)
 }
 
 /// The cached credentials under `name` when they, and the directory they are in, are ours and
 /// private, the entry is intact and for `key`, and it is good for more than five minutes.
 pub fn read(name: &str, key: &str, now: i64) -> Option<Credentials> {
     let dir = directory()?;
-    if !fs::metadata(&dir).is_ok_and(|m| m.is_dir() && owned_by_me_and_private(&m)) {
+    let meta = inspect_directory(&dir).ok()??;
+    if !owned_by_me_and_private(&meta) {
         return None;
     }
-    let file = fs::File::open(dir.join(name)).ok()?;
-    let meta = file.metadata().ok()?;
-    if !meta.is_file() || !owned_by_me_and_private(&meta) {
-        return None;
-    }
-    let entry: Entry = serde_json::from_reader(std::io::BufReader::new(file)).ok()?;
+    let file = open_entry(&dir, name)?;
+    let entry: Entry =
+        serde_json::from_reader(std::io::BufReader::new(file.take(MAX_ENTRY_BYTES))).ok()?;
     let fresh = entry
         .credentials
         .seconds_left(now)
@@ -80,7 +146,9 @@ pub fn read(name: &str, key: &str, now: i64) -> Option<Credentials> {
 pub fn write(name: &str, key: &str, credentials: &Credentials) -> std::io::Result<()> {
     let dir = directory().ok_or_else(|| std::io::Error::other("no cache directory"))?;
     prepare_directory(&dir)?;
-    // tempfile creates the file 0600 before anything is written into it.
+    // tempfile creates the file 0600 with O_EXCL before anything is written into it, and the
+    // rename replaces whatever was at the name (a planted FIFO or link included) without
+    // following it.
     let mut temp = tempfile::NamedTempFile::new_in(&dir)?;
     let entry = Entry {
         version: FORMAT_VERSION,
@@ -101,16 +169,9 @@ pub fn write(name: &str, key: &str, credentials: &Credentials) -> std::io::Resul
 /// caller goes on without the lock (two fetches are better than a hang).
 pub fn lock(name: &str, patience: std::time::Duration) -> Option<fs::File> {
     use std::os::fd::AsRawFd;
-    use std::os::unix::fs::OpenOptionsExt;
     let dir = directory()?;
     prepare_directory(&dir).ok()?;
-    let file = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(dir.join(format!("{name}.lock")))
-        .ok()?;
+    let file = open_lock(&dir.join(format!("{name}.lock")))?;
     let started = std::time::Instant::now();
     let mut told = false;
     loop {
@@ -131,18 +192,60 @@ pub fn lock(name: &str, patience: std::time::Duration) -> Option<fs::File> {
     }
 }
 
-/// Creates the cache directory 0700, or brings an existing one of ours back to 0700.
-fn prepare_directory(dir: &std::path::Path) -> std::io::Result<()> {
-    fs::create_dir_all(dir)?;
-    let meta = fs::metadata(dir)?;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if meta.uid() != unsafe { libc::geteuid() } {
-        return Err(std::io::Error::other(
-            "cache directory belongs to someone else",
-        ));
+/// The lock file at `path`, created if missing. Something else at that name (a link, a FIFO, a
+/// file of another user, planted before the directory was made private) is removed and a lock
+/// file of rolecall's own made in its place: the directory is ours by now.
+fn open_lock(path: &Path) -> Option<fs::File> {
+    let open = |extra: i32| {
+        fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(SAFE_OPEN_FLAGS | extra)
+            .open(path)
+            .ok()
+            .filter(|file| file.metadata().is_ok_and(|m| entry_is_trusted(&m)))
+    };
+    open(0).or_else(|| {
+        fs::remove_file(path).ok()?;
+        open(libc::O_EXCL)
+    })
+}
+
+/// Creates the cache directory 0700, or brings an existing one of ours back to 0700 through a
+/// descriptor of the directory itself, so no link is followed between looking and changing.
+fn prepare_directory(dir: &Path) -> std::io::Result<()> {
+    let checked = || inspect_directory(dir).map_err(std::io::Error::other);
+    let looked = match checked()? {
+        Some(meta) => meta,
+        None => {
+            if let Some(parent) = dir.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            match fs::DirBuilder::new().mode(0o700).create(dir) {
+                // Another rolecall may have made it meanwhile; it is checked like any other.
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e),
+            }
+            checked()?.ok_or_else(|| std::io::Error::other("the cache directory vanished"))?
+        }
+    };
+    let handle = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | SAFE_OPEN_FLAGS)
+        .open(dir)?;
+    let meta = handle.metadata()?;
+    if (meta.dev(), meta.ino()) != (looked.dev(), looked.ino()) {
+        return Err(std::io::Error::other(format!(
+            "the cache directory {} was replaced while rolecall looked at it",
+            printable(&dir.to_string_lossy())
+        )));
     }
     if meta.mode() & 0o777 != 0o700 {
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+        handle.set_permissions(fs::Permissions::from_mode(0o700))?;
     }
     Ok(())
 }

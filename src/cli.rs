@@ -5,6 +5,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::ArgValueCandidates;
 use std::ffi::OsString;
 
+/// The variable that makes the binary answer Tab completion instead of running (clap_complete's
+/// dynamic engine); the integration and `completions/` use the same name.
+pub const COMPLETION_VARIABLE: &str = "ROLECALL_COMPLETE";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "rolecall",

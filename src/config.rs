@@ -194,7 +194,7 @@ pub fn read_config_file(variable: &str, default: &str) -> Result<Option<(String,
     } else {
         String::new()
     };
-    let bytes = match std::fs::read(&path) {
+    let bytes = match read_bounded(&path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && named.is_none() => return Ok(None),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -205,6 +205,9 @@ pub fn read_config_file(variable: &str, default: &str) -> Result<Option<(String,
                 "{shown}{origin} is a directory, not a file"
             )))
         }
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            return Err(Failure::usage(format!("{shown}{origin} {e}")))
+        }
         Err(e) => return Err(Failure::usage(format!("cannot read {shown}{origin}: {e}"))),
     };
     let text = String::from_utf8(bytes).map_err(|_| {
@@ -213,6 +216,49 @@ pub fn read_config_file(variable: &str, default: &str) -> Result<Option<(String,
         ))
     })?;
     Ok(Some((path.to_string_lossy().into_owned(), text)))
+}
+
+/// Far beyond any real config (a generated profile per account and role for thousands of
+/// accounts stays under a few MiB), and small enough to read without trouble.
+const MAX_CONFIG_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A config file's bytes, if it is a regular file of at most `MAX_CONFIG_BYTES`. `/dev/null`
+/// reads as empty, the usual way to say "no such file here". Anything else that is not a regular
+/// file (a FIFO would block every assume and every Tab, `/dev/zero` never ends) is refused with
+/// `InvalidInput` and a reason. The open does not block, so a FIFO cannot hang it either.
+fn read_bounded(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+    let refused = |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, why);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Err(std::io::ErrorKind::IsADirectory.into());
+    }
+    if !meta.is_file() {
+        let is_dev_null = meta.file_type().is_char_device()
+            && std::fs::metadata("/dev/null").is_ok_and(|null| null.rdev() == meta.rdev());
+        return if is_dev_null {
+            Ok(Vec::new())
+        } else {
+            Err(refused(
+                "is not a regular file (a device, FIFO or socket); point it at a file",
+            ))
+        };
+    }
+    let too_big = || refused("is larger than 64 MiB, too large for an AWS config file");
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(too_big());
+    }
+    Ok(bytes)
 }
 
 fn non_empty(value: Option<&str>) -> Option<String> {
@@ -456,7 +502,7 @@ fn account_name() -> Option<String> {
     // SAFETY: getpwuid returns a pointer into static storage or null; it is read at once, on
     // the only thread that calls it.
     unsafe {
-        let entry = libc::getpwuid(libc::geteuid());
+        let entry = libc::getpwuid(crate::cache::effective_uid());
         if entry.is_null() || (*entry).pw_name.is_null() {
             return None;
         }

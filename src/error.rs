@@ -108,18 +108,48 @@ pub fn quotes_a_request(text: &str) -> bool {
 
 pub type Result<T, E = Failure> = std::result::Result<T, E>;
 
-/// Makes text from configuration or a server safe to print on a terminal: control characters
-/// (escape sequences among them) are shown as `\xHH` instead of being obeyed.
+/// Makes text from configuration, files, processes or a server safe to print on a terminal:
+/// control characters (escape sequences among them) are shown as `\xHH` instead of being
+/// obeyed, and the characters that reorder or break what follows them on screen (bidirectional
+/// overrides and isolates, line and paragraph separators) as `?`. This is the one filter every
+/// outside text passes before a terminal sees it; it leaves its own output unchanged, so text
+/// filtered twice reads the same.
 pub fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_control() {
             out.push_str(&format!("\\x{:02x}", c as u32));
+        } else if reorders_text(c) {
+            out.push('?');
         } else {
             out.push(c);
         }
     }
     out
+}
+
+/// `printable` line by line: a message's own line breaks stay, every other control is shown.
+pub fn printable_lines(text: &str) -> String {
+    text.split('\n')
+        .map(printable)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Characters a terminal does not print as themselves but lets change how the rest of the line
+/// reads: Unicode's bidirectional controls (the "Trojan Source" set) and the separators some
+/// terminals take as line breaks.
+pub fn reorders_text(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+    )
 }
 
 #[cfg(test)]
@@ -130,5 +160,18 @@ mod tests {
     fn printable_neutralises_escape_sequences() {
         assert_eq!(printable("a\x1b[31mb\n"), "a\\x1b[31mb\\x0a");
         assert_eq!(printable("prod-é"), "prod-é");
+        assert_eq!(printable("evil\u{202e}nimda"), "evil?nimda");
+        assert_eq!(printable("a\u{2066}b\u{2069}\u{2028}"), "a?b??");
+    }
+
+    #[test]
+    fn filtering_twice_changes_nothing_and_lines_stay_lines() {
+        let once = printable("x\x1b]0;PWNED\x07\u{202e}");
+        assert_eq!(once, "x\\x1b]0;PWNED\\x07?");
+        assert_eq!(printable(&once), once);
+        assert_eq!(
+            printable_lines("one \x1b[2J\n  two\x07"),
+            "one \\x1b[2J\n  two\\x07"
+        );
     }
 }

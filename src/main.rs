@@ -33,8 +33,13 @@ fn main() {
             .unwrap_or_default();
         eprintln!("rolecall: internal error{location}; please report it");
     }));
-    // Tab completion: the shell runs `COMPLETE=<shell> rolecall -- WORDS…` and reads candidates.
+    // A crash must not write the keys this process holds to a core file.
+    forbid_core_dumps();
+    // Tab completion: the shell runs `ROLECALL_COMPLETE=<shell> rolecall -- WORDS…` and reads
+    // candidates. The variable is rolecall's own: clap's default, `COMPLETE`, is a name a
+    // person may export for something else, and every command would then print a script.
     clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command)
+        .var(cli::COMPLETION_VARIABLE)
         .completer("rolecall")
         .complete();
     if let Some(args) = prompt_arguments(std::env::args_os()) {
@@ -79,7 +84,8 @@ fn prompt_arguments(
 fn finish(result: error::Result<()>) {
     if let Err(failure) = result {
         if failure.kind != error::Kind::Interrupted && !failure.message.is_empty() {
-            eprintln!("rolecall: {failure}");
+            // The one place failures are printed, so the one place their text is filtered.
+            eprintln!("rolecall: {}", error::printable_lines(&failure.message));
         }
         std::process::exit(failure.exit_code());
     }
@@ -87,20 +93,27 @@ fn finish(result: error::Result<()>) {
 
 /// Help and version go to stdout as usual, except for `assume --shell`, whose stdout the shell
 /// function evaluates: there they go to stderr, so `assume --help` shows help instead of running it.
+/// Usage errors quote the command line, which may hold anything: they pass the printable filter.
 fn exit_on_parse_error(error: clap::Error) -> ! {
+    use std::io::IsTerminal;
     let informational = matches!(
         error.kind(),
         ErrorKind::DisplayHelp
             | ErrorKind::DisplayVersion
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     );
-    let args: Vec<String> = std::env::args().collect();
-    let evaluated = args.get(1).map(String::as_str) == Some("assume")
-        && args
-            .iter()
-            .any(|a| a == "--shell" || a.starts_with("--shell="));
-    if informational && evaluated {
-        use std::io::IsTerminal;
+    // Arguments need not be UTF-8; only the ASCII words looked for here matter.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let evaluated = args.get(1).is_some_and(|a| a == "assume")
+        && args.iter().any(|a| {
+            let a = a.to_string_lossy();
+            a == "--shell" || a.starts_with("--shell=")
+        });
+    if !informational {
+        eprint!("{}", error::printable_lines(&error.render().to_string()));
+        std::process::exit(error.exit_code());
+    }
+    if evaluated {
         let rendered = error.render();
         if std::io::stderr().is_terminal() {
             eprint!("{}", rendered.ansi());
@@ -111,6 +124,26 @@ fn exit_on_parse_error(error: clap::Error) -> ! {
     }
     error.exit()
 }
+
+/// No core file for this process (it holds long-term keys and fresh session credentials), and
+/// no other process of the same user reading its memory, as password managers arrange. Both
+/// end at `exec`: a command run by `rolecall exec` dumps and is traced as it would anywhere.
+fn forbid_core_dumps() {
+    // SAFETY: plain system calls on this process with valid arguments; failure changes nothing.
+    unsafe {
+        let mut limit: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_CORE, &mut limit) == 0 {
+            CORE_LIMIT_AT_START.store(limit.rlim_cur, std::sync::atomic::Ordering::Relaxed);
+            limit.rlim_cur = 0;
+            libc::setrlimit(libc::RLIMIT_CORE, &limit);
+        }
+        #[cfg(target_os = "linux")]
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+}
+
+/// The soft core-file limit rolecall started with, given back to a command `exec` runs.
+pub static CORE_LIMIT_AT_START: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 #[cfg(test)]
 mod tests {

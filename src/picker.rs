@@ -2,9 +2,12 @@
 //! itself (/dev/tty), never on stdout, which the shell function captures.
 
 use crate::error::{printable, Failure, Result};
+use std::cell::UnsafeCell;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
+use std::mem::MaybeUninit;
 use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// How many matches are shown at once.
 const VISIBLE: usize = 10;
@@ -14,11 +17,45 @@ pub struct Choice {
     pub detail: String,
 }
 
-/// The terminal in raw mode; the original mode comes back when this is dropped.
+/// The terminal in raw mode; the original mode comes back when this is dropped, and also when
+/// a signal (SIGTERM, SIGHUP, SIGQUIT, SIGINT from `kill`) ends the process meanwhile.
 struct RawTerminal {
     tty: File,
     original: libc::termios,
+    previous_handlers: Vec<(libc::c_int, libc::sigaction)>,
 }
+
+/// What a signal handler needs to give the terminal back: its descriptor (-1 while no picker is
+/// open) and the mode to restore, written before the descriptor is published.
+static RESTORE_FD: AtomicI32 = AtomicI32::new(-1);
+static RESTORE_MODE: SavedMode = SavedMode(UnsafeCell::new(MaybeUninit::uninit()));
+
+struct SavedMode(UnsafeCell<MaybeUninit<libc::termios>>);
+// SAFETY: written only while RESTORE_FD is -1 (no handler reads it then), read only by handlers
+// after RESTORE_FD is set.
+unsafe impl Sync for SavedMode {}
+
+/// The signals that end a process whose terminal the picker holds.
+const ENDING_SIGNALS: [libc::c_int; 4] = [libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGINT];
+
+/// Restores the terminal, then lets the signal end the process as it would have.
+extern "C" fn restore_terminal_and_die(signal: libc::c_int) {
+    let fd = RESTORE_FD.load(Ordering::SeqCst);
+    // SAFETY: only async-signal-safe calls (tcsetattr, write, signal, raise); RESTORE_MODE was
+    // written before fd was published.
+    unsafe {
+        if fd >= 0 {
+            libc::tcsetattr(fd, libc::TCSAFLUSH, (*RESTORE_MODE.0.get()).as_ptr());
+            let reset = CLEAR_AND_SHOW_CURSOR;
+            libc::write(fd, reset.as_ptr().cast(), reset.len());
+        }
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
+    }
+}
+
+/// Clears what the picker drew and shows the cursor again.
+const CLEAR_AND_SHOW_CURSOR: &[u8] = b"\r\x1b[J\x1b[?25h";
 
 impl RawTerminal {
     fn open() -> Option<RawTerminal> {
@@ -40,11 +77,33 @@ impl RawTerminal {
         raw.c_iflag &= !(libc::IXON | libc::ICRNL);
         raw.c_cc[libc::VMIN] = 1;
         raw.c_cc[libc::VTIME] = 0;
+        // SAFETY: no handler runs yet (RESTORE_FD is -1), so nothing reads RESTORE_MODE.
+        unsafe { (*RESTORE_MODE.0.get()).write(original) };
+        RESTORE_FD.store(fd, Ordering::SeqCst);
+        let mut previous_handlers = Vec::new();
+        for signal in ENDING_SIGNALS {
+            // SAFETY: sigaction is plain data; the handler only makes async-signal-safe calls.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                let handler: extern "C" fn(libc::c_int) = restore_terminal_and_die;
+                action.sa_sigaction = handler as *const () as usize;
+                libc::sigemptyset(&mut action.sa_mask);
+                let mut previous: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(signal, &action, &mut previous) == 0 {
+                    previous_handlers.push((signal, previous));
+                }
+            }
+        }
+        let terminal = RawTerminal {
+            tty,
+            original,
+            previous_handlers,
+        };
         // SAFETY: as above; raw is a valid termios derived from the current one.
         if unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &raw) } != 0 {
             return None;
         }
-        Some(RawTerminal { tty, original })
+        Some(terminal)
     }
 
     fn read_byte(&mut self) -> Option<u8> {
@@ -74,11 +133,16 @@ impl RawTerminal {
 
 impl Drop for RawTerminal {
     fn drop(&mut self) {
-        let _ = self.tty.write_all(b"\r\x1b[J\x1b[?25h");
-        // SAFETY: restores the mode read in `open` on the same descriptor.
+        let _ = self.tty.write_all(CLEAR_AND_SHOW_CURSOR);
+        // SAFETY: restores the mode read in `open` on the same descriptor, then the handlers
+        // that were there before.
         unsafe {
             libc::tcsetattr(self.tty.as_raw_fd(), libc::TCSAFLUSH, &self.original);
+            for (signal, previous) in &self.previous_handlers {
+                libc::sigaction(*signal, previous, std::ptr::null_mut());
+            }
         }
+        RESTORE_FD.store(-1, Ordering::SeqCst);
     }
 }
 

@@ -26,6 +26,20 @@ impl Credentials {
     pub fn seconds_left(&self, now: i64) -> Option<i64> {
         self.expires.map(|e| e - now)
     }
+
+    /// The first field holding a NUL byte, if any: no shell variable or process environment
+    /// can carry one (the shells would silently cut the value there), so such credentials are
+    /// refused where they come from.
+    pub fn field_with_nul(&self) -> Option<&'static str> {
+        [
+            ("access key ID", Some(&self.access_key_id)),
+            ("secret access key", Some(&self.secret_access_key)),
+            ("session token", self.session_token.as_ref()),
+        ]
+        .into_iter()
+        .find(|(_, value)| value.is_some_and(|v| v.contains('\0')))
+        .map(|(field, _)| field)
+    }
 }
 
 /// The result of an assume: credentials for one target.

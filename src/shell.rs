@@ -71,9 +71,11 @@ pub fn render(shell: ShellKind, unset: &[&str], set: &[(&str, String)]) -> Strin
         }
         ShellKind::Fish => {
             if !unset.is_empty() {
-                // `set -e` of an unset variable fails, and fish's `set` passes the last status
-                // on; `true` makes a sourced assume end with status 0.
-                let _ = writeln!(out, "builtin set -e {}; builtin true;", unset.join(" "));
+                // Only the global scope: an unscoped `set -e` erases a universal variable of
+                // the same name, in every fish session and for good. `set -e` of an unset
+                // variable fails, and fish's `set` passes the last status on; `true` makes a
+                // sourced assume end with status 0.
+                let _ = writeln!(out, "builtin set -e -g {}; builtin true;", unset.join(" "));
             }
             for (name, value) in set {
                 let _ = writeln!(out, "builtin set -gx {name} {};", quote_fish(value));

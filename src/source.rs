@@ -29,7 +29,15 @@ pub async fn base_credentials(base: &Base, network_limit: Duration) -> Result<Cr
         crate::sts::checked_endpoint(SSO_ENDPOINT_VARIABLES)?;
     }
     match tokio::time::timeout(limit, provide(base)).await {
-        Ok(result) => result,
+        Ok(Ok(credentials)) => match credentials.field_with_nul() {
+            None => Ok(credentials),
+            Some(field) => Err(Failure::usage(format!(
+                "{} gave a {field} with a NUL byte in it, which no shell or environment can \
+                 hold; fix what produces it",
+                base.describe()
+            ))),
+        },
+        Ok(Err(failure)) => Err(failure),
         Err(_) => Err(Failure::aws(format!(
             "{} did not answer within {}s\n  {}",
             base.describe(),

@@ -445,27 +445,32 @@ impl Sts {
                 ))
             }
             _ => Failure::aws(format!(
-                "{} {role} failed: {code}: {message}",
-                context.operation
+                "{} {role} failed: {}: {message}",
+                context.operation,
+                printable(code)
             )),
         }
     }
 }
 
 /// The SDK's parser fills missing fields with defaults, so an answer that is XML but not really
-/// credentials must be caught here.
+/// credentials must be caught here; so must one no shell could hold (a NUL byte).
 fn convert(creds: &aws_sdk_sts::types::Credentials) -> Option<Credentials> {
     let expires = creds.expiration().secs();
     let complete = !creds.access_key_id().is_empty()
         && !creds.secret_access_key().is_empty()
         && !creds.session_token().is_empty()
         && expires > crate::time::now();
-    complete.then(|| Credentials {
+    let credentials = complete.then(|| Credentials {
         access_key_id: creds.access_key_id().to_string(),
         secret_access_key: creds.secret_access_key().to_string(),
         session_token: Some(creds.session_token().to_string()),
         expires: Some(expires),
-    })
+    })?;
+    credentials
+        .field_with_nul()
+        .is_none()
+        .then_some(credentials)
 }
 
 /// Remembers the `Date` header of a response, to measure the local clock against STS's.

@@ -143,7 +143,8 @@ fn an_open_cache_is_reported() {
     );
     assert!(
         run.stdout.contains(
-            "1 cache file(s) are not private and will be ignored: role-x-0000000000000000.json"
+            "1 cache file(s) are not private files of yours and will be ignored and replaced: \
+             role-x-0000000000000000.json"
         ),
         "{}",
         run.stdout

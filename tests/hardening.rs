@@ -4,7 +4,7 @@
 mod common;
 
 use common::fake_sts::{Behaviour, FakeSts};
-use common::{require_tool, Run, World, BASE_KEYS};
+use common::{require_tool, Moto, Run, World, BASE_KEYS};
 use std::time::Duration;
 
 const CONFIG: &str = "[profile base]\nregion = eu-west-1\n\
@@ -519,4 +519,592 @@ fn ctrl_c_at_the_mfa_prompt_exits_130_and_changes_nothing() {
         tmux.line(check);
         tmux.wait_for_text("status=130 profile=kept session=.");
     }
+}
+
+// The second adversarial round: a hostile STS, a hostile environment, a second local user who
+// could write to the cache once, and unusual shell options.
+
+/// `rolecall ARGS` under coreutils' `timeout`, so a hang shows as exit 124 instead of a stuck
+/// test.
+fn rolecall_within(world: &World, seconds: u32, args: &[&str]) -> std::process::Command {
+    let mut command = world.command("timeout");
+    command.arg(seconds.to_string()).arg(common::BIN).args(args);
+    command
+}
+
+#[test]
+fn an_sts_error_code_and_message_cannot_drive_the_terminal() {
+    let sts = FakeSts::start(Behaviour::sts_error(
+        400,
+        "X&#27;]0;PWNED&#7;",
+        "bad &#27;[2J news\u{202e}txet",
+    ));
+    let world = world_at(&sts.endpoint);
+    let run = world.run(&["assume", "--json", "demo-admin"]).failure(1);
+    for raw in ['\u{1b}', '\u{7}', '\u{202e}'] {
+        assert!(
+            !run.stderr.contains(raw),
+            "{raw:?} reached stderr: {:?}",
+            run.stderr
+        );
+    }
+    assert!(
+        run.stderr.contains("X\\x1b]0;PWNED\\x07"),
+        "{:?}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("bad \\x1b[2J news?txet"),
+        "{:?}",
+        run.stderr
+    );
+}
+
+#[test]
+fn fish_universal_variables_outlive_assume_and_unset() {
+    let moto = Moto::start();
+    let world = world_at(&moto.endpoint);
+    let fish = require_tool("fish");
+    // Not --no-config: universal variables are kept only with it off.
+    let fish_run = |script: &str| {
+        let mut command = world.command(&fish);
+        command.args(["-c", script]);
+        let run = Run::of(command).success();
+        assert!(!run.stderr.contains("rolecall:"), "{}", run.stderr);
+        run
+    };
+    fish_run("set -Ux AWS_PROFILE dev; set -Ux AWS_DEFAULT_REGION us-west-2");
+    let session = fish_run(
+        "rolecall init fish | source\nassume demo-admin\necho \"during=$AWS_PROFILE\"\n\
+         assume --unset\necho \"after=$AWS_PROFILE $AWS_DEFAULT_REGION\"",
+    );
+    assert!(
+        session.stdout.contains("during=demo-admin\n"),
+        "{}",
+        session.stdout
+    );
+    assert!(
+        session.stdout.contains("after=dev us-west-2\n"),
+        "{}",
+        session.stdout
+    );
+    let later = fish_run("echo \"later=$AWS_PROFILE $AWS_DEFAULT_REGION\"");
+    assert_eq!(later.stdout, "later=dev us-west-2\n");
+}
+
+#[test]
+fn errexit_users_keep_their_shell_and_the_status_their_prompt_shows() {
+    let world = world_at("http://127.0.0.1:9");
+    let session = "export ROLECALL_PROFILE=demo-admin ROLECALL_EXPIRES=$(( $(date +%s) + 2990 ))\n";
+    let lines = "[ -e /nonexistent ] && echo yes\necho alive\n";
+    for flags in ["", "--no-prompt --auto-refresh"] {
+        let rc = format!("eval \"$(rolecall init bash {flags})\"\n{session}PS1='[$?]> '\nset -e\n");
+        let run = common::interactive_shell(&world, "bash", &rc, lines);
+        assert!(
+            run.stdout.contains("alive"),
+            "bash {flags}: the shell ended\n{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("[1]> "), "bash {flags}: {}", run.stderr);
+    }
+    let rc = format!("setopt err_exit\neval \"$(rolecall init zsh)\"\n{session}PROMPT='[%?]> '\n");
+    let run = common::interactive_shell(&world, "zsh", &rc, lines);
+    let shown = run.stdout.clone() + &run.stderr;
+    assert!(
+        run.stdout.contains("alive"),
+        "zsh: the shell ended\n{shown}"
+    );
+    assert!(shown.contains("[demo-admin 49m] [1]> "), "zsh: {shown}");
+}
+
+/// The one role entry in the world's cache, after an assume made it.
+fn the_role_entry(world: &World) -> std::path::PathBuf {
+    let entries: Vec<_> = std::fs::read_dir(world.cache_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("role-") && name.ends_with(".json")
+        })
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    entries[0].clone()
+}
+
+fn mkfifo(path: &std::path::Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o666) }, 0, "mkfifo");
+}
+
+#[test]
+fn planted_fifos_and_links_in_the_cache_neither_hang_nor_redirect_a_write() {
+    let moto = Moto::start();
+    let world = world_at(&moto.endpoint);
+    world.run(&["assume", "--json", "demo-admin"]).success();
+    let entry = the_role_entry(&world);
+    let lock = std::path::PathBuf::from(format!("{}.lock", entry.display()));
+    let entry_name = entry.file_name().unwrap().to_string_lossy().into_owned();
+
+    // A FIFO named like the entry: not waited on, reported by doctor, replaced by the next write.
+    std::fs::remove_file(&entry).unwrap();
+    mkfifo(&entry);
+    let doctor = Run::of(rolecall_within(&world, 20, &["doctor"]));
+    assert!(
+        doctor.stdout.contains("will be ignored") && doctor.stdout.contains(&entry_name),
+        "{}",
+        doctor.stdout
+    );
+    Run::of(rolecall_within(
+        &world,
+        20,
+        &["assume", "--json", "demo-admin"],
+    ))
+    .success();
+    assert!(std::fs::symlink_metadata(&entry).unwrap().is_file());
+
+    // A link named like the lock: its target is never created, the lock becomes a real file.
+    let target = world.home().join("planted-target");
+    std::fs::remove_file(&lock).unwrap();
+    std::os::unix::fs::symlink(&target, &lock).unwrap();
+    std::fs::remove_file(&entry).unwrap();
+    Run::of(rolecall_within(
+        &world,
+        20,
+        &["assume", "--json", "demo-admin"],
+    ))
+    .success();
+    assert!(!target.exists(), "the lock's link was followed");
+    assert!(std::fs::symlink_metadata(&lock).unwrap().is_file());
+
+    // A FIFO named like the lock does not hang either.
+    std::fs::remove_file(&lock).unwrap();
+    mkfifo(&lock);
+    std::fs::remove_file(&entry).unwrap();
+    Run::of(rolecall_within(
+        &world,
+        20,
+        &["assume", "--json", "demo-admin"],
+    ))
+    .success();
+    assert!(std::fs::symlink_metadata(&lock).unwrap().is_file());
+}
+
+#[test]
+fn a_cache_directory_that_is_a_link_or_another_users_is_refused_with_a_message() {
+    use std::os::unix::fs::PermissionsExt;
+    let moto = Moto::start();
+    let world = world_at(&moto.endpoint);
+    // XDG_CACHE_HOME in a shared, sticky directory where another user put a link first.
+    let shared = world.home().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let precious = world.home().join("precious");
+    std::fs::create_dir(&precious).unwrap();
+    std::fs::set_permissions(&precious, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::symlink(&precious, shared.join("rolecall")).unwrap();
+    let in_shared = |args: &[&str]| {
+        let mut command = world.rolecall(args);
+        command.env("XDG_CACHE_HOME", &shared);
+        Run::of(command)
+    };
+    let run = in_shared(&["assume", "--json", "demo-admin"]).success();
+    run.stderr_has("is a symbolic link, which rolecall does not follow");
+    let mode = std::fs::metadata(&precious).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o755, "the link's target was chmod-ed");
+    assert_eq!(
+        std::fs::read_dir(&precious).unwrap().count(),
+        0,
+        "written through the link"
+    );
+    let doctor = in_shared(&["doctor"]);
+    assert!(
+        doctor.stdout.contains("is a symbolic link"),
+        "{}",
+        doctor.stdout
+    );
+
+    // Only root can give a directory to another user; elsewhere the link case above stands.
+    if unsafe { libc::geteuid() } == 0 {
+        std::fs::remove_file(shared.join("rolecall")).unwrap();
+        let foreign = shared.join("rolecall");
+        std::fs::create_dir(&foreign).unwrap();
+        std::fs::set_permissions(&foreign, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::os::unix::fs::chown(&foreign, Some(65534), Some(65534)).unwrap();
+        let run = in_shared(&["assume", "--json", "demo-admin"]).success();
+        run.stderr_has("belongs to another user");
+        let mode = std::fs::metadata(&foreign).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o755);
+        assert_eq!(std::fs::read_dir(&foreign).unwrap().count(), 0);
+    }
+}
+
+#[test]
+fn an_exported_complete_variable_changes_nothing() {
+    let moto = Moto::start();
+    let world = world_at(&moto.endpoint);
+    for value in ["bash", "zsh", "fish", "1"] {
+        let mut command = world.rolecall(&["assume", "--shell", "bash", "demo-admin"]);
+        command.env("COMPLETE", value);
+        let run = Run::of(command).success();
+        assert!(
+            run.stdout.contains("\\builtin export AWS_ACCESS_KEY_ID="),
+            "COMPLETE={value}: {}",
+            run.stdout
+        );
+        assert!(
+            !run.stdout.contains("complete"),
+            "COMPLETE={value}: {}",
+            run.stdout
+        );
+    }
+    let run = common::run_shell(
+        &world,
+        "bash",
+        "",
+        "export COMPLETE=bash\nassume demo-admin\nPS1='$ '\n__rolecall_hook\nprintf '%s' \"$PS1\"",
+    )
+    .success();
+    assert!(run.stdout.starts_with("[demo-admin "), "{}", run.stdout);
+    assert!(run.stdout.ends_with("] $ "), "{}", run.stdout);
+}
+
+#[test]
+fn arguments_that_are_not_utf8_are_usage_errors_not_crashes() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let world = world_at("http://127.0.0.1:9");
+    let bad = OsStr::from_bytes(b"\xff");
+    let cases: [&[&OsStr]; 4] = [
+        &[
+            OsStr::new("assume"),
+            OsStr::new("--shell"),
+            OsStr::new("bash"),
+            bad,
+        ],
+        &[
+            OsStr::new("assume"),
+            OsStr::new("--shell"),
+            OsStr::new("bash"),
+            bad,
+            OsStr::new("--help"),
+        ],
+        &[
+            OsStr::new("assume"),
+            OsStr::new("-d"),
+            bad,
+            OsStr::new("demo-admin"),
+        ],
+        &[
+            OsStr::new("exec"),
+            bad,
+            OsStr::new("--"),
+            OsStr::new("true"),
+        ],
+    ];
+    for args in cases {
+        let mut command = world.command(common::BIN);
+        command.args(args);
+        let run = Run::of(command);
+        assert!(
+            !run.stderr.contains("internal error"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.status == Some(2)
+                || (run.status == Some(0) && args.contains(&OsStr::new("--help"))),
+            "{args:?}: exit {:?}: {}",
+            run.status,
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+    }
+}
+
+#[test]
+fn config_files_that_never_end_or_block_are_refused_at_once() {
+    let world = world_at("http://127.0.0.1:9");
+    let fifo = world.home().join("config-fifo");
+    mkfifo(&fifo);
+    let huge = world.home().join("huge-config");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(65 * 1024 * 1024)
+        .unwrap();
+    let fifo = fifo.display().to_string();
+    let huge = huge.display().to_string();
+    for (variable, path, reason) in [
+        ("AWS_CONFIG_FILE", "/dev/zero", "is not a regular file"),
+        ("AWS_CONFIG_FILE", fifo.as_str(), "is not a regular file"),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            fifo.as_str(),
+            "is not a regular file",
+        ),
+        ("AWS_CONFIG_FILE", huge.as_str(), "is larger than 64 MiB"),
+    ] {
+        let mut command = rolecall_within(&world, 10, &["assume", "--json", "demo-admin"]);
+        command.env(variable, path);
+        let run = Run::of(command).failure(2);
+        run.stderr_has(&format!("{path} (named by {variable}) {reason}"));
+        // Tab completion gives no candidates, and gives them at once.
+        let mut command = rolecall_within(&world, 10, &["--", "rolecall", "assume", ""]);
+        command
+            .env(variable, path)
+            .env("ROLECALL_COMPLETE", "bash")
+            .env("_CLAP_COMPLETE_INDEX", "2")
+            .env("_CLAP_IFS", "\n");
+        let run = Run::of(command).success();
+        assert!(!run.stdout.contains("demo-admin"), "{}", run.stdout);
+    }
+    // /dev/null is still the usual "no such file here".
+    let mut command = world.rolecall(&["profiles"]);
+    command.env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    let run = Run::of(command).success();
+    assert!(run.stdout.contains("demo-admin"), "{}", run.stdout);
+}
+
+#[test]
+fn the_picker_gives_the_terminal_back_when_killed() {
+    let world = world_at("http://127.0.0.1:9");
+    std::fs::write(
+        world.home().join(".bashrc"),
+        "PS1='RC$ '\neval \"$(rolecall init bash)\"\n",
+    )
+    .unwrap();
+    for signal in [libc::SIGTERM, libc::SIGHUP] {
+        let tmux = common::Tmux::start(
+            &world,
+            &format!("bash --rcfile {}/.bashrc -i", world.home().display()),
+        );
+        tmux.wait_for_text("RC$");
+        tmux.line("assume");
+        tmux.wait_for_text("profile>");
+        let picker = tmux
+            .descendants()
+            .into_iter()
+            .find(|pid| {
+                std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .is_ok_and(|comm| comm.trim() == "rolecall")
+            })
+            .expect("the picker's process");
+        // SAFETY: a signal to a process this test started.
+        assert_eq!(unsafe { libc::kill(picker, signal) }, 0);
+        tmux.line("stty -a | tr ' ;' '\\n\\n' | grep -x -e -icanon -e icanon -e -echo -e echo | tr '\\n' ,; echo END");
+        let screen = tmux.wait_for_text(",END");
+        assert!(
+            screen.contains("icanon,echo,END"),
+            "signal {signal}: {screen}"
+        );
+        assert_eq!(
+            tmux.display("#{cursor_flag}"),
+            "1",
+            "signal {signal}: cursor hidden"
+        );
+    }
+}
+
+#[test]
+fn fish_prompts_see_the_status_and_pipestatus_of_the_command_line() {
+    let world = world_at("http://127.0.0.1:9");
+    let run = run_fish_without_config(
+        &world,
+        "function fish_prompt; echo \"status=$status pipestatus=$pipestatus\"; end\n\
+         rolecall init fish | source\nset -gx ROLECALL_PROFILE demo-admin\n\
+         true | false; fish_prompt\nfalse | true | false; fish_prompt\nfalse; fish_prompt\n\
+         not false; fish_prompt\nnot true | false; fish_prompt\ntrue; fish_prompt",
+    );
+    let seen: Vec<&str> = run
+        .stdout
+        .lines()
+        .map(|line| &line[line.find("status=").unwrap_or(0)..])
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "status=1 pipestatus=0 1",
+            "status=1 pipestatus=1 0 1",
+            "status=1 pipestatus=1",
+            "status=0 pipestatus=1",
+            "status=0 pipestatus=0 1",
+            "status=0 pipestatus=0",
+        ],
+        "{}",
+        run.stdout
+    );
+}
+
+fn run_fish_without_config(world: &World, script: &str) -> Run {
+    let mut command = world.command(require_tool("fish"));
+    command.args(["--no-config", "-c", script]);
+    Run::of(command).success()
+}
+
+/// The soft core-file limit of a process, from /proc.
+fn core_limit_of(pid: u32) -> Option<String> {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).ok()?;
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))?;
+    line.split_whitespace().nth(4).map(String::from)
+}
+
+/// Sets the soft core-file limit of a command's process before it starts; the limit it got.
+fn with_core_limit(command: &mut std::process::Command) -> String {
+    use std::os::unix::process::CommandExt;
+    let mut limit: libc::rlimit = unsafe { std::mem::zeroed() };
+    // SAFETY: getrlimit fills the struct.
+    unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut limit) };
+    let wanted = (1024 * 1024).min(limit.rlim_max);
+    // SAFETY: setrlimit is async-signal-safe.
+    unsafe {
+        command.pre_exec(move || {
+            let mut limit: libc::rlimit = std::mem::zeroed();
+            libc::getrlimit(libc::RLIMIT_CORE, &mut limit);
+            limit.rlim_cur = wanted;
+            libc::setrlimit(libc::RLIMIT_CORE, &limit);
+            Ok(())
+        });
+    }
+    wanted.to_string()
+}
+
+#[test]
+fn rolecall_writes_no_core_file_but_what_it_execs_may() {
+    let silent = FakeSts::start(Behaviour::Silent);
+    let world = world_at(&silent.endpoint);
+    let mut command = world.rolecall(&["assume", "--json", "demo-admin"]);
+    with_core_limit(&mut command);
+    let mut child = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // rolecall is waiting on the silent STS by now, long after it started.
+    std::thread::sleep(Duration::from_millis(700));
+    let own = core_limit_of(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(own.as_deref(), Some("0"), "rolecall may dump core");
+
+    let moto = Moto::start();
+    let world = world_at(&moto.endpoint);
+    let mut command = world.rolecall(&["exec", "demo-admin", "--", "cat", "/proc/self/limits"]);
+    let wanted = with_core_limit(&mut command);
+    let run = Run::of(command).success();
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
+    assert_eq!(
+        line.split_whitespace().nth(4),
+        Some(wanted.as_str()),
+        "{line}"
+    );
+}
+
+#[test]
+fn bash_completes_profile_names_with_colons() {
+    let moto = Moto::start();
+    let world = world_at(&moto.endpoint);
+    world.write_config(&format!(
+        "{CONFIG}[profile team:prod-admin]\nrole_arn = arn:aws:iam::111111111111:role/a\nsource_profile = base\n\
+         [profile team:dev]\nrole_arn = arn:aws:iam::111111111111:role/d\nsource_profile = base\n"
+    ));
+    // As bash splits the words at `:` (COMP_WORDBREAKS): only the part after the colon comes back.
+    let run = common::run_shell(
+        &world,
+        "bash",
+        "",
+        "COMP_WORDS=(assume team : pr); COMP_CWORD=3\n__rolecall_complete assume pr assume\n\
+         printf '%s,' \"${COMPREPLY[@]}\"; echo\n\
+         COMP_WORDS=(assume team :); COMP_CWORD=2\n__rolecall_complete assume : assume\n\
+         printf '%s,' \"${COMPREPLY[@]}\"; echo",
+    )
+    .success();
+    assert_eq!(run.stdout, "prod-admin,\ndev,prod-admin,\n");
+    // And at a real terminal, Tab gives the whole name once.
+    std::fs::write(
+        world.home().join(".bashrc"),
+        "PS1='RC$ '\neval \"$(rolecall init bash)\"\n",
+    )
+    .unwrap();
+    let tmux = common::Tmux::start(
+        &world,
+        &format!("bash --rcfile {}/.bashrc -i", world.home().display()),
+    );
+    tmux.wait_for_text("RC$");
+    tmux.type_text("assume team:pr");
+    tmux.press(&["Tab"]);
+    let screen = tmux.wait_for_text("assume team:prod-admin");
+    assert!(!screen.contains("team:team"), "{screen}");
+    tmux.press(&["Enter"]);
+    tmux.wait_for_text("team:prod-admin (eu-west-1)");
+}
+
+#[test]
+fn a_nul_byte_in_a_processed_credential_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let world = world_at("http://127.0.0.1:9");
+    let script = world.home().join("nul-process");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nprintf '%s' '{\"Version\":1,\"AccessKeyId\":\"AKIAPROCESS\",\
+         \"SecretAccessKey\":\"half\\u0000other\",\"SessionToken\":\"t\",\
+         \"Expiration\":\"2099-01-01T00:00:00Z\"}'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    world.write_config(&format!(
+        "{CONFIG}[profile nul]\ncredential_process = {}\n",
+        script.display()
+    ));
+    let run = world.run(&["assume", "--json", "nul"]).failure(2);
+    run.stderr_has("gave a secret access key with a NUL byte in it");
+}
+
+#[test]
+fn unusual_shell_options_load_the_integration_quietly() {
+    let world = world_at("http://127.0.0.1:9");
+    let session = "export ROLECALL_PROFILE=demo-admin ROLECALL_EXPIRES=$(( $(date +%s) + 2990 ))\n";
+    // zsh: no warn_create_global warning for the integration's own variables.
+    let rc = format!(
+        "setopt warn_create_global\neval \"$(rolecall init zsh --auto-refresh)\"\n{session}PROMPT='Z> '\n"
+    );
+    let run = common::interactive_shell(&world, "zsh", &rc, "echo one\necho two\n");
+    assert!(run.stdout.contains("two"), "{}", run.stderr);
+    assert!(!run.stderr.contains("created globally"), "{}", run.stderr);
+    // bash: an IFS of digits splits nothing of the integration's.
+    let rc = format!(
+        "IFS=0123456789\neval \"$(rolecall init bash --auto-refresh)\"\n{session}PS1='B> '\n"
+    );
+    let run = common::interactive_shell(
+        &world,
+        "bash",
+        &rc,
+        "echo \"pid=$ROLECALL_SHELL_PID self=$$\"\necho done\n",
+    );
+    let pids = run
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("pid="))
+        .unwrap_or("");
+    let (pid, own) = pids.split_once(" self=").unwrap_or(("", "?"));
+    assert_eq!(pid, own, "{}\n{}", run.stdout, run.stderr);
+    for complaint in [
+        "too many arguments",
+        "numeric argument required",
+        "command not found",
+    ] {
+        assert!(!run.stderr.contains(complaint), "{}", run.stderr);
+    }
+    assert!(
+        run.stderr.contains("[demo-admin 49m] B> "),
+        "{}",
+        run.stderr
+    );
 }

@@ -5,7 +5,7 @@
 mod common;
 
 use common::fake_sts::{Behaviour, FakeSts};
-use common::{require_tool, Run, Tmux, World, BASE_KEYS};
+use common::{require_tool, run_shell, Run, Tmux, World, BASE_KEYS};
 use std::collections::BTreeMap;
 use std::process::Stdio;
 
@@ -31,30 +31,6 @@ fn world() -> World {
     world.write_config(CONFIG);
     world.write_credentials(BASE_KEYS);
     world
-}
-
-/// A non-interactive shell with strict options, the integration loaded, then `body`.
-fn run_shell(world: &World, shell: &str, init_flags: &str, body: &str) -> Run {
-    let program = require_tool(shell);
-    let mut command = world.command(program);
-    let script = match shell {
-        "bash" => {
-            command.args(["--norc", "--noprofile", "-eu", "-c"]);
-            format!("eval \"$(rolecall init bash {init_flags})\"\n{body}")
-        }
-        "zsh" => {
-            command.args(["--no-rcs", "-eu", "-c"]);
-            format!(
-                "autoload -Uz compinit; compinit -u -D\neval \"$(rolecall init zsh {init_flags})\"\n{body}"
-            )
-        }
-        _ => {
-            command.args(["--no-config", "-c"]);
-            format!("rolecall init fish {init_flags} | source\n{body}")
-        }
-    };
-    command.arg(script);
-    Run::of(command)
 }
 
 fn env_of(stdout: &str) -> BTreeMap<String, String> {

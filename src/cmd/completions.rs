@@ -18,7 +18,13 @@ pub fn script(shell: ShellKind) -> Result<String> {
         .ok_or_else(|| Failure::usage(format!("no completion for {name}")))?;
     let mut buffer = Vec::new();
     completer
-        .write_registration("COMPLETE", "rolecall", "rolecall", "rolecall", &mut buffer)
+        .write_registration(
+            crate::cli::COMPLETION_VARIABLE,
+            "rolecall",
+            "rolecall",
+            "rolecall",
+            &mut buffer,
+        )
         .map_err(|e| Failure::aws(format!("cannot write the completion script: {e}")))?;
     Ok(String::from_utf8_lossy(&buffer).into_owned())
 }

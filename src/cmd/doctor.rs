@@ -41,7 +41,8 @@ impl Report {
                     Level::Warn => "warn   ",
                     Level::Problem => "problem",
                 };
-                format!("{tag} {text}\n")
+                // Findings quote names and paths from outside: shown through the one filter.
+                format!("{tag} {}\n", crate::error::printable_lines(text))
             })
             .collect()
     }
@@ -215,19 +216,20 @@ fn check_cache(report: &mut Report) {
         return;
     };
     let shown = printable(&dir.to_string_lossy());
-    let Ok(meta) = std::fs::metadata(&dir) else {
-        report.add(Level::Ok, format!("the cache {shown} is empty"));
-        return;
+    let meta = match crate::cache::inspect_directory(&dir) {
+        Ok(Some(meta)) => meta,
+        Ok(None) => {
+            report.add(Level::Ok, format!("the cache {shown} is empty"));
+            return;
+        }
+        Err(problem) => {
+            report.add(
+                Level::Problem,
+                format!("{problem}; nothing is cached until then"),
+            );
+            return;
+        }
     };
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    if meta.uid() != me {
-        report.add(
-            Level::Problem,
-            format!("the cache {shown} belongs to someone else: remove it"),
-        );
-        return;
-    }
     if meta.mode() & 0o077 != 0 {
         report.add(
             Level::Warn,
@@ -238,25 +240,27 @@ fn check_cache(report: &mut Report) {
             ),
         );
     }
-    let exposed: Vec<String> = std::fs::read_dir(&dir)
+    let untrusted: Vec<String> = std::fs::read_dir(&dir)
         .into_iter()
         .flatten()
         .flatten()
+        // DirEntry::metadata does not follow links: a link is reported, not its target.
         .filter(|e| {
-            e.metadata()
-                .is_ok_and(|m| m.uid() != me || m.mode() & 0o077 != 0)
+            !e.metadata()
+                .is_ok_and(|m| crate::cache::entry_is_trusted(&m))
         })
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    if exposed.is_empty() {
+    if untrusted.is_empty() {
         report.add(Level::Ok, format!("the cache {shown} is private"));
     } else {
         report.add(
             Level::Warn,
             format!(
-                "{} cache file(s) are not private and will be ignored: {}",
-                exposed.len(),
-                printable(&exposed.join(", "))
+                "{} cache file(s) are not private files of yours and will be ignored and \
+                 replaced: {}",
+                untrusted.len(),
+                printable(&untrusted.join(", "))
             ),
         );
     }

@@ -18,6 +18,19 @@ pub fn run(args: ExecArgs) -> Result<()> {
         command.env_remove(name);
     }
     command.envs(session.variables(None));
+    let core_limit = crate::CORE_LIMIT_AT_START.load(std::sync::atomic::Ordering::Relaxed);
+    // SAFETY: getrlimit and setrlimit are async-signal-safe and touch only the child.
+    unsafe {
+        command.pre_exec(move || {
+            // The command may dump core as it could before rolecall lowered the limit.
+            let mut limit: libc::rlimit = std::mem::zeroed();
+            if libc::getrlimit(libc::RLIMIT_CORE, &mut limit) == 0 {
+                limit.rlim_cur = core_limit.min(limit.rlim_max);
+                libc::setrlimit(libc::RLIMIT_CORE, &limit);
+            }
+            Ok(())
+        });
+    }
     // exec replaces this process, so the command's exit status is rolecall's.
     let error = command.exec();
     let status = if error.kind() == std::io::ErrorKind::NotFound {

@@ -62,6 +62,7 @@ const RESERVED_NAMES: &[&str] = &[
 /// The placeholders in the templates: the function's name, and the seconds left under which a
 /// session is renewed (the cache's own threshold, so a renewal never gets the same credentials).
 const CMD_PLACEHOLDER: &str = "__ROLECALL_CMD__";
+const COMPLETION_PLACEHOLDER: &str = "__ROLECALL_COMPLETION_VARIABLE__";
 const REFRESH_PLACEHOLDER: &str = "__ROLECALL_REFRESH_SECONDS__";
 
 pub fn run(args: InitArgs) -> Result<()> {
@@ -78,7 +79,12 @@ pub fn script(args: &InitArgs) -> Result<String> {
             .cmd
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if !valid_name || RESERVED_NAMES.contains(&args.cmd.as_str()) {
+    // The integration's own functions start with `__rolecall`: `--cmd __rolecall_assume` would
+    // make the function call itself until the shell crashes.
+    if !valid_name
+        || RESERVED_NAMES.contains(&args.cmd.as_str())
+        || args.cmd.starts_with("__rolecall")
+    {
         return Err(Failure::usage(format!(
             "`{}` cannot name the function: use letters, digits, _ and -, and no name the \
              shell or rolecall already uses",
@@ -103,6 +109,7 @@ pub fn script(args: &InitArgs) -> Result<String> {
     }
     Ok(without_parts(template, &left_out)
         .replace(CMD_PLACEHOLDER, &args.cmd)
+        .replace(COMPLETION_PLACEHOLDER, crate::cli::COMPLETION_VARIABLE)
         .replace(
             REFRESH_PLACEHOLDER,
             &crate::cache::MINIMUM_SECONDS_LEFT.to_string(),
@@ -164,7 +171,16 @@ mod tests {
 
     #[test]
     fn builtin_names_cannot_name_the_function() {
-        for name in ["export", "unset", "rolecall", "1abc", "a b"] {
+        for name in [
+            "export",
+            "unset",
+            "rolecall",
+            "1abc",
+            "a b",
+            "__rolecall_assume",
+            "__rolecall_hook",
+            "__rolecall",
+        ] {
             let args = InitArgs {
                 shell: ShellKind::Zsh,
                 cmd: name.into(),

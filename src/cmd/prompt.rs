@@ -38,27 +38,42 @@ pub fn run(args: PromptArgs) -> Result<()> {
     super::emit(&(line + "\n"))
 }
 
+/// The format with each placeholder replaced, in one pass over the format: a value is never
+/// searched for placeholders, so a profile named `x{region}` shows as it is.
 fn render(format: &str, state: &EnvSession, left: Option<i64>) -> String {
-    let left_text = left.map(crate::time::format_duration).unwrap_or_default();
-    let mut text = format
-        .replace("{profile}", &state.profile)
-        .replace("{region}", state.region.as_deref().unwrap_or(""))
-        .replace("{account}", state.account().unwrap_or(""))
-        .replace("{role}", state.role_name().unwrap_or(""))
-        .replace("{left}", &left_text);
-    // Local time means reading the time zone database: only when the format asks for it.
-    if text.contains("{expires}") {
-        let expires_text = state
-            .expires
-            .map(crate::time::local_clock)
-            .unwrap_or_default();
-        text = text.replace("{expires}", &expires_text);
+    let mut out = String::with_capacity(format.len() + state.profile.len());
+    let mut rest = format;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        rest = &rest[open..];
+        let Some(close) = rest.find('}') else { break };
+        let value = match &rest[1..close] {
+            "profile" => state.profile.clone(),
+            "region" => state.region.clone().unwrap_or_default(),
+            "account" => state.account().unwrap_or("").to_string(),
+            "role" => state.role_name().unwrap_or("").to_string(),
+            "left" => left.map(crate::time::format_duration).unwrap_or_default(),
+            // Local time means reading the time zone database: only when the format asks.
+            "expires" => state
+                .expires
+                .map(crate::time::local_clock)
+                .unwrap_or_default(),
+            _ => {
+                out.push('{');
+                rest = &rest[1..];
+                continue;
+            }
+        };
+        out.push_str(&value);
+        rest = &rest[close + 1..];
     }
-    text
+    out.push_str(rest);
+    out
 }
 
 /// Prompts are expanded again by the shell that shows them, so the text keeps no character that
-/// bash or zsh would act on (`$`, backquote, `\`, `!`, quotes, controls); zsh's `%` is doubled
+/// bash or zsh would act on (`$`, backquote, `\`, `!`, quotes, controls), nor one that reorders
+/// the rest of the line (bidirectional overrides); zsh's `%` is doubled
 /// so it stays a literal percent sign.
 fn safe_for_prompts(text: &str, shell: Option<ShellKind>) -> String {
     let mut out = String::with_capacity(text.len());
@@ -66,7 +81,7 @@ fn safe_for_prompts(text: &str, shell: Option<ShellKind>) -> String {
         match c {
             '%' if shell == Some(ShellKind::Zsh) => out.push_str("%%"),
             '$' | '`' | '\\' | '!' | '"' | '\'' => out.push('?'),
-            c if c.is_control() => out.push('?'),
+            c if c.is_control() || crate::error::reorders_text(c) => out.push('?'),
             c => out.push(c),
         }
     }
@@ -94,6 +109,17 @@ mod tests {
             "prod 222222222222 admin eu-west-1 42m"
         );
         assert_eq!(render("[{profile} {left}]", &s, Some(-5)), "[prod expired]");
+        assert_eq!(render("{nope} {left", &s, None), "{nope} {left");
+        assert_eq!(render("{{profile}}", &s, None), "{prod}");
+    }
+
+    #[test]
+    fn placeholders_in_values_stay_text() {
+        let s = state("x{region}{left}");
+        assert_eq!(
+            render("[{profile} {left}]", &s, Some(60)),
+            "[x{region}{left} 1m]"
+        );
     }
 
     #[test]
@@ -103,5 +129,6 @@ mod tests {
             "a?(x)?y???%%?"
         );
         assert_eq!(safe_for_prompts("50%", Some(ShellKind::Bash)), "50%");
+        assert_eq!(safe_for_prompts("a\u{202e}b\u{2067}", None), "a?b?");
     }
 }

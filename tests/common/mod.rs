@@ -295,6 +295,76 @@ pub const DESIGN_VARIABLES: [&str; 10] = [
     "ROLECALL_EXPIRES",
 ];
 
+/// A non-interactive shell with strict options (bash `-eu`, zsh `-eu` after compinit, fish
+/// without config), the integration loaded with `init_flags`, then `body`.
+pub fn run_shell(world: &World, shell: &str, init_flags: &str, body: &str) -> Run {
+    let program = require_tool(shell);
+    let mut command = world.command(program);
+    let script = match shell {
+        "bash" => {
+            command.args(["--norc", "--noprofile", "-eu", "-c"]);
+            format!("eval \"$(rolecall init bash {init_flags})\"\n{body}")
+        }
+        "zsh" => {
+            command.args(["--no-rcs", "-eu", "-c"]);
+            format!(
+                "autoload -Uz compinit; compinit -u -D\neval \"$(rolecall init zsh {init_flags})\"\n{body}"
+            )
+        }
+        _ => {
+            command.args(["--no-config", "-c"]);
+            format!("rolecall init fish {init_flags} | source\n{body}")
+        }
+    };
+    command.arg(script);
+    Run::of(command)
+}
+
+/// An interactive shell (`bash -i`, `zsh -i`, `fish -i`) reading `lines` from its standard input
+/// after its rc file `rc` (ZDOTDIR and the fish config directory point into the world's HOME):
+/// for what only an interactive shell does, such as running prompt hooks between commands.
+/// Prompts and errors arrive on stderr.
+pub fn interactive_shell(world: &World, shell: &str, rc: &str, lines: &str) -> Run {
+    use std::process::Stdio;
+    let program = require_tool(shell);
+    let home = world.home();
+    let mut command = world.command(program);
+    match shell {
+        "bash" => {
+            std::fs::write(home.join(".bashrc"), rc).unwrap();
+            command.arg("--rcfile").arg(home.join(".bashrc")).arg("-i");
+        }
+        "zsh" => {
+            std::fs::write(home.join(".zshrc"), rc).unwrap();
+            command.env("ZDOTDIR", home).arg("-i");
+        }
+        _ => {
+            std::fs::create_dir_all(home.join(".config/fish")).unwrap();
+            std::fs::write(home.join(".config/fish/config.fish"), rc).unwrap();
+            command.arg("-i");
+        }
+    }
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let started = Instant::now();
+    let mut child = command.spawn().expect("start the shell");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(lines.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    Run {
+        status: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
+}
+
 /// Puts a `rolecall` first on PATH that appends each call's arguments to `log` and then runs
 /// the real binary, to count the processes a shell hook starts. Returns that PATH.
 pub fn logging_rolecall(world: &World, log: &Path) -> String {
@@ -426,6 +496,52 @@ impl Tmux {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// A tmux format (`#{pane_pid}`, `#{cursor_flag}`) expanded for the pane.
+    pub fn display(&self, format: &str) -> String {
+        let output = self
+            .tmux()
+            .args(["display-message", "-p", format])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    }
+
+    /// The process IDs of everything running under the pane's shell, children first.
+    pub fn descendants(&self) -> Vec<i32> {
+        let shell: i32 = self.display("#{pane_pid}").parse().expect("pane pid");
+        let parents: Vec<(i32, i32)> = std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|entry| {
+                let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+                let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+                // The parent is the second field after the parenthesised command name.
+                let ppid = stat
+                    .rsplit_once(')')?
+                    .1
+                    .split_whitespace()
+                    .nth(1)?
+                    .parse()
+                    .ok()?;
+                Some((pid, ppid))
+            })
+            .collect();
+        let mut found = vec![shell];
+        let mut index = 0;
+        while index < found.len() {
+            let parent = found[index];
+            found.extend(
+                parents
+                    .iter()
+                    .filter(|(_, p)| *p == parent)
+                    .map(|(c, _)| *c),
+            );
+            index += 1;
+        }
+        found.remove(0);
+        found
     }
 
     pub fn wait_for_text(&self, text: &str) -> String {
