@@ -70,12 +70,12 @@ __rolecall_complete() {
 
 # rolecall:prompt-begin
 # The prompt segment: `[profile 42m] ` before the user's PS1. The binary draws it (the segment
-# contains no character bash would expand), only while a session is active, and again only when
-# its text can have changed: the session changed, or the minutes left tick over.
+# contains no character bash would expand) while a session is active, and says on a second line
+# when its text next changes; it is asked again only then, or when one of its inputs changed.
 __rolecall_update_prompt() {
-    \builtin local __rolecall_segment="" __rolecall_key __rolecall_now __rolecall_left
+    \builtin local __rolecall_segment="" __rolecall_key __rolecall_now __rolecall_drawing
     if \builtin test -n "${ROLECALL_PROFILE-}"; then
-        __rolecall_key="$ROLECALL_PROFILE|${ROLECALL_EXPIRES-}|${ROLECALL_ROLE_ARN-}|${AWS_REGION-}|${AWS_DEFAULT_REGION-}|${NO_COLOR-}"
+        __rolecall_key=__ROLECALL_PROMPT_KEY__
         __rolecall_now=${EPOCHSECONDS-}
         if \builtin test -z "$__rolecall_now" &&
             ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 2))); then
@@ -83,22 +83,12 @@ __rolecall_update_prompt() {
         fi
         if \builtin test -z "$__rolecall_now" || \builtin test "$__rolecall_key" != "${__rolecall_drawn_key-}" ||
             \builtin test "$__rolecall_now" -ge "${__rolecall_drawn_until-0}"; then
-            __rolecall_drawn=$(\command rolecall prompt --shell bash 2>/dev/null) || __rolecall_drawn=""
+            __rolecall_drawing=$(\command rolecall prompt --shell bash 2>/dev/null) || __rolecall_drawing=""
+            __rolecall_drawn=${__rolecall_drawing%$'\n'*}
+            __rolecall_drawn_until=${__rolecall_drawing##*$'\n'}
             __rolecall_drawn_key=$__rolecall_key
-            __rolecall_drawn_until=0
-            case ${ROLECALL_EXPIRES-}/$__rolecall_now in
-                *[!0-9/]* | /* | */) ;;
-                *)
-                    __rolecall_left=$((ROLECALL_EXPIRES - __rolecall_now))
-                    # The text changes when a whole minute passes (each second under a minute).
-                    if ((__rolecall_left <= 0)); then
-                        __rolecall_drawn_until=$((__rolecall_now + 86400))
-                    elif ((__rolecall_left < 60)); then
-                        __rolecall_drawn_until=$((__rolecall_now + 1))
-                    else
-                        __rolecall_drawn_until=$((__rolecall_now + __rolecall_left % 60 + 1))
-                    fi
-                    ;;
+            case $__rolecall_drawn_until in
+                '' | *[!0-9]*) __rolecall_drawn_until=0 ;;
             esac
         fi
         __rolecall_segment=$__rolecall_drawn

@@ -41,29 +41,20 @@ end
 
 # rolecall:prompt-begin
 # The prompt segment: `[profile 42m] ` before the user's prompt. The original fish_prompt is kept
-# once (loading twice wraps nothing twice) and sees the same $status it would have seen. The
-# binary draws the segment only while a session is active, and again only when its text can
-# have changed: the session changed, or the minutes left tick over.
+# once (loading twice wraps nothing twice) and sees the same $status and $pipestatus it would
+# have seen. The binary draws the segment while a session is active, and says on a second line
+# when its text next changes; it is asked again only then, or when one of its inputs changed.
 function __rolecall_segment
-    set -l __rolecall_key "$ROLECALL_PROFILE|$ROLECALL_EXPIRES|$ROLECALL_ROLE_ARN|$AWS_REGION|$AWS_DEFAULT_REGION|$NO_COLOR"
+    set -l __rolecall_key __ROLECALL_PROMPT_KEY__
     # Without fish 3.5's `path` there is no clock without a process: draw every time.
     set -l __rolecall_now 0
     type --query path; and set __rolecall_now (math (path mtime /) + (path mtime --relative /))
-    if test "$__rolecall_key" != "$__rolecall_drawn_key"; or test $__rolecall_now -ge "0$__rolecall_drawn_until"
-        set -g __rolecall_drawn (command rolecall prompt --shell fish 2>/dev/null)
+    if test "$__rolecall_key" != "$__rolecall_drawn_key"; or test $__rolecall_now -eq 0; or test $__rolecall_now -ge "0$__rolecall_drawn_until"
+        set -l __rolecall_drawing (command rolecall prompt --shell fish 2>/dev/null)
+        set -g __rolecall_drawn $__rolecall_drawing[1]
+        set -g __rolecall_drawn_until $__rolecall_drawing[2]
         set -g __rolecall_drawn_key $__rolecall_key
-        set -g __rolecall_drawn_until 0
-        if test $__rolecall_now -gt 0; and string match --quiet --regex '^[0-9]+$' -- "$ROLECALL_EXPIRES"
-            set -l __rolecall_left (math $ROLECALL_EXPIRES - $__rolecall_now)
-            # The text changes when a whole minute passes (each second under a minute).
-            if test $__rolecall_left -le 0
-                set -g __rolecall_drawn_until (math $__rolecall_now + 86400)
-            else if test $__rolecall_left -lt 60
-                set -g __rolecall_drawn_until (math $__rolecall_now + 1)
-            else
-                set -g __rolecall_drawn_until (math $__rolecall_now + $__rolecall_left % 60 + 1)
-            end
-        end
+        string match --quiet --regex '^[0-9]+$' -- "$__rolecall_drawn_until"; or set -g __rolecall_drawn_until 0
     end
     test -n "$__rolecall_drawn"; and echo -n "$__rolecall_drawn "
 end

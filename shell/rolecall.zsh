@@ -59,32 +59,25 @@ fi
 
 # rolecall:prompt-begin
 # The prompt segment: `[profile 42m] ` before the user's PROMPT. The binary draws it (escaping
-# `%`, with nothing PROMPT_SUBST would expand), only while a session is active, and again only
-# when its text can have changed: the session changed, or the minutes left tick over.
+# `%`, with nothing PROMPT_SUBST would expand) while a session is active, and says on a second
+# line when its text next changes; it is asked again only then, or when one of its inputs
+# changed.
 \builtin zmodload -F zsh/datetime p:EPOCHSECONDS
 # Declared here, so that setting them in the hook is no surprise to warn_create_global.
 \builtin typeset -g __rolecall_drawn __rolecall_drawn_key __rolecall_drawn_until __rolecall_prompt_prefix
 # zsh gives the prompt the status the command left whatever precmd returns, so the hook returns
 # 0: a failure returned from it would end a shell with err_exit set.
 __rolecall_precmd() {
-    \builtin local __rolecall_segment="" __rolecall_key
-    \builtin local -i __rolecall_left
+    \builtin local __rolecall_segment="" __rolecall_key __rolecall_drawing
     if [[ -n ${ROLECALL_PROFILE-} ]]; then
-        __rolecall_key="$ROLECALL_PROFILE|${ROLECALL_EXPIRES-}|${ROLECALL_ROLE_ARN-}|${AWS_REGION-}|${AWS_DEFAULT_REGION-}|${NO_COLOR-}"
+        __rolecall_key=__ROLECALL_PROMPT_KEY__
         if [[ $__rolecall_key != "${__rolecall_drawn_key-}" ]] || (( EPOCHSECONDS >= ${__rolecall_drawn_until:-0} )); then
-            __rolecall_drawn="$(\command rolecall prompt --shell zsh 2>/dev/null)" || __rolecall_drawn=""
+            __rolecall_drawing="$(\command rolecall prompt --shell zsh 2>/dev/null)" || __rolecall_drawing=""
+            __rolecall_drawn=${__rolecall_drawing%$'\n'*}
+            __rolecall_drawn_until=${__rolecall_drawing##*$'\n'}
             __rolecall_drawn_key=$__rolecall_key
-            __rolecall_drawn_until=0
-            if [[ ${ROLECALL_EXPIRES-} == [0-9]* && ${ROLECALL_EXPIRES} != *[^0-9]* ]]; then
-                __rolecall_left=$(( ROLECALL_EXPIRES - EPOCHSECONDS ))
-                # The text changes when a whole minute passes (each second under a minute).
-                if (( __rolecall_left <= 0 )); then
-                    __rolecall_drawn_until=$(( EPOCHSECONDS + 86400 ))
-                elif (( __rolecall_left < 60 )); then
-                    __rolecall_drawn_until=$(( EPOCHSECONDS + 1 ))
-                else
-                    __rolecall_drawn_until=$(( EPOCHSECONDS + __rolecall_left % 60 + 1 ))
-                fi
+            if [[ $__rolecall_drawn_until != [0-9]* || $__rolecall_drawn_until == *[^0-9]* ]]; then
+                __rolecall_drawn_until=0
             fi
         fi
         __rolecall_segment=$__rolecall_drawn

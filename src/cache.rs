@@ -23,6 +23,8 @@ struct Entry {
     credentials: Credentials,
 }
 
+/// Where the cache is: `dirs::cache_dir()/rolecall`. Every other function is given it, so tests
+/// use a directory of their own.
 pub fn directory() -> Option<PathBuf> {
     dirs::cache_dir().map(|d| d.join("rolecall"))
 }
@@ -50,14 +52,8 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// The effective user ID: whose files the cache may trust.
-pub fn effective_uid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
-}
-
 fn owned_by_me_and_private(meta: &fs::Metadata) -> bool {
-    meta.uid() == effective_uid() && meta.mode() & 0o077 == 0
+    meta.uid() == crate::os::effective_uid() && meta.mode() & 0o077 == 0
 }
 
 /// Whether a cache entry (or lock) is one rolecall could have made: a regular file of this user
@@ -102,7 +98,7 @@ pub fn inspect_directory(dir: &Path) -> Result<Option<fs::Metadata>, String> {
             shown()
         ));
     }
-    if meta.uid() != effective_uid() {
+    if meta.uid() != crate::os::effective_uid() {
         return Err(format!(
             "the cache directory {} belongs to another user: remove it, or set XDG_CACHE_HOME \
              to a directory of yours",
@@ -125,13 +121,12 @@ fn open_entry(dir: &Path, name: &str) -> Option<fs::File> {
 
 /// The cached credentials under `name` when they, and the directory they are in, are ours and
 /// private, the entry is intact and for `key`, and it is good for more than five minutes.
-pub fn read(name: &str, key: &str, now: i64) -> Option<Credentials> {
-    let dir = directory()?;
-    let meta = inspect_directory(&dir).ok()??;
+pub fn read(dir: &Path, name: &str, key: &str, now: i64) -> Option<Credentials> {
+    let meta = inspect_directory(dir).ok()??;
     if !owned_by_me_and_private(&meta) {
         return None;
     }
-    let file = open_entry(&dir, name)?;
+    let file = open_entry(dir, name)?;
     let entry: Entry =
         serde_json::from_reader(std::io::BufReader::new(file.take(MAX_ENTRY_BYTES))).ok()?;
     let fresh = entry
@@ -143,13 +138,12 @@ pub fn read(name: &str, key: &str, now: i64) -> Option<Credentials> {
 
 /// Stores credentials under `name`. Failure to cache never fails an assume, so errors are
 /// returned for the caller to ignore or report.
-pub fn write(name: &str, key: &str, credentials: &Credentials) -> std::io::Result<()> {
-    let dir = directory().ok_or_else(|| std::io::Error::other("no cache directory"))?;
-    prepare_directory(&dir)?;
+pub fn write(dir: &Path, name: &str, key: &str, credentials: &Credentials) -> std::io::Result<()> {
+    prepare_directory(dir)?;
     // tempfile creates the file 0600 with O_EXCL before anything is written into it, and the
     // rename replaces whatever was at the name (a planted FIFO or link included) without
     // following it.
-    let mut temp = tempfile::NamedTempFile::new_in(&dir)?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
     let entry = Entry {
         version: FORMAT_VERSION,
         key: key.to_string(),
@@ -167,10 +161,9 @@ pub fn write(name: &str, key: &str, credentials: &Credentials) -> std::io::Resul
 /// credentials make one STS call (and ask for one MFA code) and then share the result. The lock
 /// is released when the returned file is dropped. Waiting is bounded by `patience`: after it the
 /// caller goes on without the lock (two fetches are better than a hang).
-pub fn lock(name: &str, patience: std::time::Duration) -> Option<fs::File> {
+pub fn lock(dir: &Path, name: &str, patience: std::time::Duration) -> Option<fs::File> {
     use std::os::fd::AsRawFd;
-    let dir = directory()?;
-    prepare_directory(&dir).ok()?;
+    prepare_directory(dir).ok()?;
     let file = open_lock(&dir.join(format!("{name}.lock")))?;
     let started = std::time::Instant::now();
     let mut told = false;
@@ -250,8 +243,105 @@ fn prepare_directory(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-pub fn remove(name: &str) {
-    if let Some(dir) = directory() {
-        let _ = fs::remove_file(dir.join(name));
+pub fn remove(dir: &Path, name: &str) {
+    let _ = fs::remove_file(dir.join(name));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn credentials(expires: i64) -> Credentials {
+        Credentials {
+            access_key_id: "ASIA".into(),
+            secret_access_key: "secret".into(),
+            session_token: Some("token".into()),
+            expires: Some(expires),
+        }
+    }
+
+    #[test]
+    fn entry_names_are_readable_and_differ_by_key() {
+        let a = entry_name("role", "prod/admin:x", "key-a");
+        assert!(
+            a.starts_with("role-prod_admin_x-") && a.ends_with(".json"),
+            "{a}"
+        );
+        assert_ne!(a, entry_name("role", "prod/admin:x", "key-b"));
+        assert_eq!(a, entry_name("role", "prod/admin:x", "key-a"));
+        assert!(entry_name("role", &"x".repeat(200), "k").len() < 80);
+    }
+
+    #[test]
+    fn an_entry_is_used_only_for_its_key_while_fresh() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join("rolecall");
+        write(&dir, "e.json", "key", &credentials(10_000)).unwrap();
+        let mode = fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        let file_mode = fs::metadata(dir.join("e.json"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(file_mode, 0o600);
+        assert!(read(&dir, "e.json", "key", 10_000 - MINIMUM_SECONDS_LEFT - 1).is_some());
+        assert!(read(&dir, "e.json", "key", 10_000 - MINIMUM_SECONDS_LEFT).is_none());
+        assert!(read(&dir, "e.json", "other key", 0).is_none());
+        // Opened to others, it is no longer trusted; corrupt, neither.
+        fs::set_permissions(dir.join("e.json"), fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(read(&dir, "e.json", "key", 0).is_none());
+        fs::write(dir.join("e.json"), "{not json").unwrap();
+        fs::set_permissions(dir.join("e.json"), fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(read(&dir, "e.json", "key", 0).is_none());
+        write(&dir, "e.json", "key", &credentials(10_000)).unwrap();
+        assert!(read(&dir, "e.json", "key", 0).is_some());
+    }
+
+    #[test]
+    fn a_directory_open_to_others_is_not_read_until_made_private() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join("rolecall");
+        write(&dir, "e.json", "key", &credentials(10_000)).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(read(&dir, "e.json", "key", 0).is_none());
+        assert!(lock(&dir, "e.json", std::time::Duration::ZERO).is_some());
+        assert!(
+            read(&dir, "e.json", "key", 0).is_some(),
+            "the lock made it private"
+        );
+    }
+
+    #[test]
+    fn links_are_neither_followed_nor_trusted() {
+        let home = tempfile::tempdir().unwrap();
+        let real = home.path().join("elsewhere");
+        fs::create_dir(&real).unwrap();
+        let link = home.path().join("rolecall");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(inspect_directory(&link)
+            .unwrap_err()
+            .contains("symbolic link"));
+        assert!(write(&link, "e.json", "key", &credentials(10_000)).is_err());
+        assert_eq!(fs::read_dir(&real).unwrap().count(), 0);
+        // An entry that is a link to a valid entry is not used either.
+        let dir = home.path().join("cache");
+        write(&dir, "real.json", "key", &credentials(10_000)).unwrap();
+        std::os::unix::fs::symlink(dir.join("real.json"), dir.join("e.json")).unwrap();
+        assert!(read(&dir, "e.json", "key", 0).is_none());
+        assert!(read(&dir, "real.json", "key", 0).is_some());
+    }
+
+    #[test]
+    fn a_held_lock_is_waited_for_only_as_long_as_allowed() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join("rolecall");
+        let held = lock(&dir, "e.json", std::time::Duration::ZERO).unwrap();
+        let started = std::time::Instant::now();
+        assert!(lock(&dir, "e.json", std::time::Duration::from_millis(100)).is_none());
+        assert!(started.elapsed() >= std::time::Duration::from_millis(100));
+        drop(held);
+        assert!(lock(&dir, "e.json", std::time::Duration::ZERO).is_some());
     }
 }

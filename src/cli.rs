@@ -1,7 +1,9 @@
 //! The command line, and nothing else: kept apart so completions can be generated from it
-//! without touching the engine.
+//! without touching the engine. It names the shells (`shell::Shell`) and the completion
+//! candidates (`complete`); no module below `cmd` knows it.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use crate::shell::Shell;
+use clap::{Args, Parser, Subcommand};
 use clap_complete::engine::ArgValueCandidates;
 use std::ffi::OsString;
 
@@ -44,13 +46,6 @@ pub enum Command {
     Completions(CompletionsArgs),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ShellKind {
-    Bash,
-    Zsh,
-    Fish,
-}
-
 /// The flags shared by every command that obtains credentials.
 #[derive(Debug, Clone, Default, Args)]
 pub struct CredentialFlags {
@@ -90,7 +85,7 @@ pub struct AssumeArgs {
     pub target: Option<String>,
     /// Print code for this shell (default: from $SHELL)
     #[arg(long, value_enum, conflicts_with = "json")]
-    pub shell: Option<ShellKind>,
+    pub shell: Option<Shell>,
     /// Print the variables as a JSON object instead of shell code
     #[arg(long)]
     pub json: bool,
@@ -128,7 +123,7 @@ pub struct CredentialProcessArgs {
 #[derive(Debug, Args)]
 pub struct InitArgs {
     #[arg(value_enum)]
-    pub shell: ShellKind,
+    pub shell: Shell,
     /// Name of the function that assumes (and of its completion)
     #[arg(long, value_name = "NAME", default_value = "assume")]
     pub cmd: String,
@@ -170,7 +165,7 @@ pub struct PromptArgs {
     pub format: String,
     /// Wrap colours in this shell's prompt markers (used by the integration)
     #[arg(long, value_enum)]
-    pub shell: Option<ShellKind>,
+    pub shell: Option<Shell>,
 }
 
 #[derive(Debug, Args)]
@@ -183,5 +178,5 @@ pub struct ProfilesArgs {
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     #[arg(value_enum)]
-    pub shell: ShellKind,
+    pub shell: Shell,
 }

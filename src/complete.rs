@@ -6,7 +6,7 @@ use clap_complete::engine::CompletionCandidate;
 
 /// Profile names, each with its `rolecall_description` (else its role) for zsh and fish.
 pub fn profiles() -> Vec<CompletionCandidate> {
-    let Ok(index) = crate::profile_index::ProfileIndex::load() else {
+    let Ok(index) = crate::profile::index::ProfileIndex::load(&crate::env::Env::Process) else {
         return Vec::new();
     };
     index

@@ -1,79 +1,89 @@
-//! The assume engine: target → profile chain → cached credentials, or source credentials, an
-//! MFA session and one AssumeRole per hop. Every command that needs credentials comes here.
+//! The assume engine: a request (target, overrides, cache policy, MFA input) → profile chain →
+//! cached credentials, or source credentials, an MFA session and one AssumeRole per hop. Every
+//! command that needs credentials comes here; none of it knows the command line.
 
+use crate::aws::explain::CallContext;
+use crate::aws::sts::Sts;
+use crate::aws::{net, source};
 use crate::cache;
-use crate::cli::CredentialFlags;
-use crate::config::{Config, Overrides, ProfileChain};
+use crate::env::Env;
 use crate::error::Result;
+use crate::profile::{Overrides, ProfileChain};
 use crate::session::{Credentials, Session};
-use crate::sts::{CallContext, Sts};
-use crate::{mfa, source, time};
+use crate::{mfa, time};
+
+/// What a command asks for.
+pub struct Request<'a> {
+    /// A profile name or a role ARN.
+    pub target: String,
+    pub overrides: Overrides,
+    pub cache: CachePolicy,
+    pub mfa: MfaInput,
+    pub env: &'a Env,
+}
 
 /// How the cache takes part in one request.
 #[derive(Clone, Copy)]
-struct CachePolicy {
-    read: bool,
-    write: bool,
+pub struct CachePolicy {
+    pub read: bool,
+    pub write: bool,
 }
 
-impl CachePolicy {
-    fn from_flags(flags: &CredentialFlags) -> Self {
-        CachePolicy {
-            read: !flags.no_cache && !flags.refresh,
-            write: !flags.no_cache,
-        }
-    }
+/// Where an MFA code comes from: given, else asked on the terminal when that is allowed.
+pub struct MfaInput {
+    pub code: Option<String>,
+    pub may_ask: bool,
 }
 
-/// Credentials for `target` (a profile name or a role ARN).
-pub fn obtain(target: &str, flags: &CredentialFlags) -> Result<Session> {
-    let overrides = Overrides::from_flags(flags)?;
-    let aws_profile = std::env::var("AWS_PROFILE").unwrap_or_default();
-    let mut targets = vec![target, aws_profile.as_str()];
-    targets.extend(overrides.source_profile.as_deref());
-    let (config, partial) = Config::load_for(&targets)?;
-    let chain = match config.chain(target, &overrides) {
-        // An error found in part of the config (an unknown name, say) is explained by the whole.
-        Err(_) if partial => Config::load()?.chain(target, &overrides)?,
-        result => result?,
-    };
-    let policy = CachePolicy::from_flags(flags);
-    let endpoint = crate::sts::endpoint_override().unwrap_or_default();
+/// Credentials for the request's target.
+pub fn obtain(request: &Request) -> Result<Session> {
+    let chain = crate::profile::resolve(request.env, &request.target, &request.overrides)?;
+    let policy = request.cache;
+    let endpoint = net::endpoint_override().unwrap_or_default();
     let key = role_cache_key(&chain, &endpoint);
     let entry = cache::entry_name("role", &chain.target, &key);
-
-    if policy.read {
-        if let Some(credentials) = cache::read(&entry, &key, time::now()) {
-            return Ok(session(&chain, credentials));
-        }
-    }
-    // Long-term keys used as they are need no cache and so no lock.
-    let cacheable =
-        !(chain.hops.is_empty() && chain.mfa_serial.is_none() && chain.base.is_long_term());
-    let lock = (policy.write && cacheable)
-        .then(|| cache::lock(&entry, lock_patience(flags)))
-        .flatten();
-    // Another process may have fetched these credentials while this one waited for the lock.
-    if policy.read && lock.is_some() {
-        if let Some(credentials) = cache::read(&entry, &key, time::now()) {
-            return Ok(session(&chain, credentials));
-        }
-    }
-    let credentials = crate::sts::block_on(fetch(&chain, flags, policy, &endpoint))?;
-    if policy.write && is_temporary(&credentials) {
-        store(&entry, &key, &credentials);
-    }
-    Ok(session(&chain, credentials))
-}
-
-fn session(chain: &ProfileChain, credentials: Credentials) -> Session {
-    Session {
+    let cache_dir = cache::directory();
+    let cached = || {
+        let dir = cache_dir.as_deref()?;
+        cache::read(dir, &entry, &key, time::now())
+    };
+    let source_profile = request
+        .overrides
+        .source_profile
+        .clone()
+        .filter(|_| chain.profile.is_none());
+    let session = |credentials| Session {
         credentials,
         target: chain.target.clone(),
         profile: chain.profile.clone(),
         role_arn: chain.role_arn().map(String::from),
         region: chain.region.clone(),
+        source_profile: source_profile.clone(),
+    };
+
+    if policy.read {
+        if let Some(credentials) = cached() {
+            return Ok(session(credentials));
+        }
     }
+    // Long-term keys used as they are need no cache and so no lock.
+    let cacheable =
+        !(chain.hops.is_empty() && chain.mfa_serial.is_none() && chain.base.is_long_term());
+    let lock = match (&cache_dir, policy.write && cacheable) {
+        (Some(dir), true) => cache::lock(dir, &entry, lock_patience(&request.mfa)),
+        _ => None,
+    };
+    // Another process may have fetched these credentials while this one waited for the lock.
+    if policy.read && lock.is_some() {
+        if let Some(credentials) = cached() {
+            return Ok(session(credentials));
+        }
+    }
+    let credentials = net::block_on(fetch(&chain, request, &endpoint))?;
+    if policy.write && is_temporary(&credentials) {
+        store(cache_dir.as_deref(), &entry, &key, &credentials);
+    }
+    Ok(session(credentials))
 }
 
 /// Long-term keys never go into the cache; only credentials that expire by themselves do.
@@ -83,13 +93,15 @@ fn is_temporary(credentials: &Credentials) -> bool {
 
 /// How long to wait for another rolecall fetching the same credentials: long enough for a
 /// person to type an MFA code there, short when nobody may be asked (auto-refresh).
-fn lock_patience(flags: &CredentialFlags) -> std::time::Duration {
-    std::time::Duration::from_secs(if flags.no_input { 3 } else { 120 })
+fn lock_patience(mfa: &MfaInput) -> std::time::Duration {
+    std::time::Duration::from_secs(if mfa.may_ask { 120 } else { 3 })
 }
 
-fn store(entry: &str, key: &str, credentials: &Credentials) {
-    if let Err(e) = cache::write(entry, key, credentials) {
-        eprintln!("rolecall: warning: could not cache credentials: {e}");
+fn store(dir: Option<&std::path::Path>, entry: &str, key: &str, credentials: &Credentials) {
+    let Some(dir) = dir else { return };
+    if let Err(e) = cache::write(dir, entry, key, credentials) {
+        let why = crate::error::printable(&e.to_string());
+        eprintln!("rolecall: warning: could not cache credentials: {why}");
     }
 }
 
@@ -112,12 +124,9 @@ fn role_cache_key(chain: &ProfileChain, endpoint: &str) -> String {
     key
 }
 
-async fn fetch(
-    chain: &ProfileChain,
-    flags: &CredentialFlags,
-    policy: CachePolicy,
-    endpoint: &str,
-) -> Result<Credentials> {
+async fn fetch(chain: &ProfileChain, request: &Request<'_>, endpoint: &str) -> Result<Credentials> {
+    let policy = request.cache;
+    let mfa_input = &request.mfa;
     // STS's settings are checked first: a credential_process may have had a person unlock
     // something by the time a usage error would otherwise surface.
     let sts = Sts::new(chain.region.as_deref())?;
@@ -133,19 +142,18 @@ async fn fetch(
             // MFA session rather than once per role.
             let key = format!("{endpoint}|{}|{serial}", chain.base.identity());
             let entry = cache::entry_name("mfa", serial.rsplit('/').next().unwrap_or(serial), &key);
-            let _lock = policy
-                .write
-                .then(|| cache::lock(&entry, lock_patience(flags)))
-                .flatten();
-            let cached = if flags.no_cache {
-                None
-            } else {
-                cache::read(&entry, &key, time::now())
-            };
+            let cache_dir = cache::directory().filter(|_| policy.write);
+            let _lock = cache_dir
+                .as_deref()
+                .and_then(|dir| cache::lock(dir, &entry, lock_patience(mfa_input)));
+            // An MFA session outlives `--refresh`: only `--no-cache` (no writes either) skips it.
+            let cached = cache_dir
+                .as_deref()
+                .and_then(|dir| cache::read(dir, &entry, &key, time::now()));
             credentials = match cached {
                 Some(session) => session,
                 None => {
-                    let code = mfa::code(serial, flags.mfa_token.as_deref(), !flags.no_input)?;
+                    let code = mfa::code(serial, mfa_input.code.as_deref(), mfa_input.may_ask)?;
                     let context = CallContext {
                         operation: "GetSessionToken",
                         role_arn: None,
@@ -159,9 +167,7 @@ async fn fetch(
                     let session = sts
                         .get_session_token(&credentials, serial, &code, &context)
                         .await?;
-                    if policy.write {
-                        store(&entry, &key, &session);
-                    }
+                    store(cache_dir.as_deref(), &entry, &key, &session);
                     session
                 }
             };
@@ -171,7 +177,7 @@ async fn fetch(
         } else if !chain.hops.is_empty() {
             first_hop_mfa = Some((
                 serial,
-                mfa::code(serial, flags.mfa_token.as_deref(), !flags.no_input)?,
+                mfa::code(serial, mfa_input.code.as_deref(), mfa_input.may_ask)?,
             ));
         }
     }
@@ -205,8 +211,10 @@ async fn fetch(
                     failure.code.as_deref(),
                     Some("ExpiredToken" | "InvalidClientTokenId")
                 );
-                if let (0, true, Some(entry)) = (index, stale, &mfa_session_entry) {
-                    cache::remove(entry);
+                if let (0, true, Some(entry), Some(dir)) =
+                    (index, stale, &mfa_session_entry, cache::directory())
+                {
+                    cache::remove(&dir, entry);
                 }
                 return Err(failure);
             }
@@ -215,4 +223,76 @@ async fn fetch(
         caller_expires = credentials.expires;
     }
     Ok(credentials)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{Base, Hop};
+
+    fn chain(access_key_id: &str, hops: &[(&str, Option<&str>)]) -> ProfileChain {
+        ProfileChain {
+            target: "t".into(),
+            profile: Some("t".into()),
+            base: Base::Static {
+                profile: "base".into(),
+                credentials: Credentials {
+                    access_key_id: access_key_id.into(),
+                    secret_access_key: "never in a key".into(),
+                    session_token: None,
+                    expires: None,
+                },
+            },
+            hops: hops
+                .iter()
+                .map(|(role, external_id)| Hop {
+                    role_arn: role.to_string(),
+                    session_name: "ana".into(),
+                    external_id: external_id.map(String::from),
+                    duration_seconds: None,
+                })
+                .collect(),
+            mfa_serial: None,
+            region: None,
+        }
+    }
+
+    #[test]
+    fn the_cache_key_changes_with_everything_that_decides_the_credentials() {
+        let base = chain("AKIA1", &[("arn:r1", None), ("arn:r2", None)]);
+        let key = role_cache_key(&base, "http://sts");
+        assert!(!key.contains("never in a key"), "a secret is in the key");
+        let mut variants = vec![
+            role_cache_key(&base, "http://other-sts"),
+            role_cache_key(
+                &chain("AKIA2", &[("arn:r1", None), ("arn:r2", None)]),
+                "http://sts",
+            ),
+            role_cache_key(&chain("AKIA1", &[("arn:r1", None)]), "http://sts"),
+            role_cache_key(
+                &chain("AKIA1", &[("arn:r1", None), ("arn:r2", Some("x"))]),
+                "http://sts",
+            ),
+            role_cache_key(
+                &chain("AKIA1", &[("arn:r2", None), ("arn:r1", None)]),
+                "http://sts",
+            ),
+        ];
+        let mut with_mfa = base.clone();
+        with_mfa.mfa_serial = Some("arn:mfa".into());
+        variants.push(role_cache_key(&with_mfa, "http://sts"));
+        let mut longer = base.clone();
+        longer.hops[1].duration_seconds = Some(900);
+        variants.push(role_cache_key(&longer, "http://sts"));
+        let mut renamed = base.clone();
+        renamed.hops[0].session_name = "bob".into();
+        variants.push(role_cache_key(&renamed, "http://sts"));
+        for variant in &variants {
+            assert_ne!(&key, variant);
+        }
+        variants.sort();
+        variants.dedup();
+        assert_eq!(variants.len(), 8, "two variants share a key");
+        assert_eq!(key, role_cache_key(&base.clone(), "http://sts"));
+    }
 }

@@ -9,6 +9,9 @@ use std::fmt;
 pub enum Kind {
     /// The AWS side or the network failed: exit 1.
     Aws,
+    /// Something on this machine failed (writing the output, starting the runtime), or a check
+    /// found what it looked for missing (`status`, `doctor`): exit 1.
+    Local,
     /// The command line or the configuration is wrong: exit 2.
     Usage,
     /// The user interrupted (Ctrl-C at a prompt): exit 130.
@@ -42,10 +45,18 @@ impl Failure {
         }
     }
 
+    pub fn local(message: impl Into<String>) -> Self {
+        Failure {
+            kind: Kind::Local,
+            message: message.into(),
+            code: None,
+        }
+    }
+
     /// A failure whose exit status says it all (`status -q`, `doctor`): nothing is printed.
     pub fn silent() -> Self {
         Failure {
-            kind: Kind::Aws,
+            kind: Kind::Local,
             message: String::new(),
             code: None,
         }
@@ -66,7 +77,7 @@ impl Failure {
 
     pub fn exit_code(&self) -> i32 {
         match self.kind {
-            Kind::Aws => 1,
+            Kind::Aws | Kind::Local => 1,
             Kind::Usage => 2,
             Kind::Interrupted => 130,
             Kind::CannotRun(status) => status,

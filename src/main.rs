@@ -4,20 +4,20 @@
 //! stderr and the exit status scripts rely on (0 done, 1 AWS or network, 2 usage or
 //! configuration, 130 interrupted).
 
+mod aws;
 mod cache;
 mod cli;
 mod cmd;
 mod complete;
-mod config;
 mod engine;
+mod env;
 mod error;
 mod mfa;
+mod os;
 mod picker;
-mod profile_index;
+mod profile;
 mod session;
 mod shell;
-mod source;
-mod sts;
 mod time;
 
 use clap::error::ErrorKind;

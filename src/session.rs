@@ -53,6 +53,9 @@ pub struct Session {
     /// The role the credentials belong to; none for a profile that assumes no role.
     pub role_arn: Option<String>,
     pub region: Option<String>,
+    /// The profile a role ARN target was assumed from when one was named (`--source-profile`),
+    /// so `assume -` can come back the same way.
+    pub source_profile: Option<String>,
 }
 
 /// Every variable rolecall manages. Each assume unsets all of them before setting its own, so
@@ -70,6 +73,7 @@ pub const MANAGED_VARIABLES: &[&str] = &[
     "ROLECALL_PROFILE",
     "ROLECALL_ROLE_ARN",
     "ROLECALL_EXPIRES",
+    "ROLECALL_SOURCE_PROFILE",
     "ROLECALL_PREVIOUS",
 ];
 
@@ -130,6 +134,9 @@ impl Session {
         if let Some(expires) = creds.expires {
             vars.push(("ROLECALL_EXPIRES", expires.to_string()));
         }
+        if let Some(source) = &self.source_profile {
+            vars.push(("ROLECALL_SOURCE_PROFILE", source.clone()));
+        }
         if let Some(previous) = previous {
             vars.push(("ROLECALL_PREVIOUS", previous.to_string()));
         }
@@ -147,65 +154,80 @@ pub fn arn_role_name(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
-/// A variable of this process's environment, when it is set and not empty.
-pub fn env_value(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The region the environment names, as the AWS SDKs read it.
-pub fn env_region() -> Option<String> {
-    env_value("AWS_REGION").or_else(|| env_value("AWS_DEFAULT_REGION"))
-}
-
-/// What the environment says about the session a shell holds: read by `prompt`, `status` and
-/// `doctor` without touching any file.
-pub struct EnvSession {
-    pub profile: String,
-    pub role_arn: Option<String>,
-    pub region: Option<String>,
-    pub expires: Option<i64>,
-}
-
-impl EnvSession {
-    /// The rolecall session in this environment, if any.
-    pub fn read() -> Option<EnvSession> {
-        Some(EnvSession {
-            profile: env_value("ROLECALL_PROFILE")?,
-            role_arn: env_value("ROLECALL_ROLE_ARN"),
-            region: env_region(),
-            expires: env_value("ROLECALL_EXPIRES")
-                .and_then(|e| e.parse().ok())
-                .or_else(|| {
-                    env_value("AWS_CREDENTIAL_EXPIRATION")
-                        .and_then(|t| crate::time::parse_rfc3339(&t))
-                }),
-        })
+    fn session(token: Option<&str>, expires: Option<i64>) -> Session {
+        Session {
+            credentials: Credentials {
+                access_key_id: "ASIA".into(),
+                secret_access_key: "secret".into(),
+                session_token: token.map(String::from),
+                expires,
+            },
+            target: "prod-admin".into(),
+            profile: Some("prod-admin".into()),
+            role_arn: Some("arn:aws:iam::222222222222:role/ops/admin".into()),
+            region: Some("eu-west-1".into()),
+            source_profile: None,
+        }
     }
 
-    pub fn account(&self) -> Option<&str> {
-        self.role_arn.as_deref().map(arn_account)
+    #[test]
+    fn a_role_session_sets_every_variable_of_the_design() {
+        let vars = session(Some("token"), Some(1_795_974_120)).variables(Some("dev"));
+        let names: Vec<&str> = vars.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            [
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN",
+                "AWS_REGION",
+                "AWS_DEFAULT_REGION",
+                "AWS_CREDENTIAL_EXPIRATION",
+                "AWS_PROFILE",
+                "ROLECALL_PROFILE",
+                "ROLECALL_ROLE_ARN",
+                "ROLECALL_EXPIRES",
+                "ROLECALL_PREVIOUS",
+            ]
+        );
+        let get = |name: &str| vars.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+        assert_eq!(get("AWS_CREDENTIAL_EXPIRATION"), "2026-11-29T17:42:00Z");
+        assert_eq!(get("ROLECALL_EXPIRES"), "1795974120");
+        assert_eq!(get("ROLECALL_PREVIOUS"), "dev");
+        for (name, _) in &vars {
+            assert!(
+                MANAGED_VARIABLES.contains(name),
+                "{name} is not unset by the next assume"
+            );
+        }
     }
 
-    pub fn role_name(&self) -> Option<&str> {
-        self.role_arn.as_deref().map(arn_role_name)
+    #[test]
+    fn long_term_keys_set_no_token_or_expiry_and_an_arn_target_no_profile() {
+        let mut keys = session(None, None);
+        keys.role_arn = None;
+        let names: Vec<&str> = keys.variables(None).iter().map(|(n, _)| *n).collect();
+        assert!(!names.contains(&"AWS_SESSION_TOKEN") && !names.contains(&"ROLECALL_EXPIRES"));
+        let mut arn = session(Some("t"), Some(10));
+        arn.profile = None;
+        arn.target = "arn:aws:iam::222222222222:role/x".into();
+        arn.source_profile = Some("base".into());
+        let vars = arn.variables(None);
+        assert!(!vars.iter().any(|(n, _)| *n == "AWS_PROFILE"));
+        assert!(vars.contains(&("ROLECALL_SOURCE_PROFILE", "base".to_string())));
     }
 
-    /// Seconds left, never overflowing whatever the environment holds.
-    pub fn seconds_left(&self, now: i64) -> Option<i64> {
-        self.expires.map(|e| e.saturating_sub(now))
-    }
-
-    pub fn credentials_present() -> bool {
-        env_value("AWS_ACCESS_KEY_ID").is_some() && env_value("AWS_SECRET_ACCESS_KEY").is_some()
-    }
-
-    /// The environment's credentials, for calls that check them.
-    pub fn credentials(&self) -> Option<Credentials> {
-        Some(Credentials {
-            access_key_id: env_value("AWS_ACCESS_KEY_ID")?,
-            secret_access_key: env_value("AWS_SECRET_ACCESS_KEY")?,
-            session_token: env_value("AWS_SESSION_TOKEN"),
-            expires: self.expires,
-        })
+    #[test]
+    fn the_summary_names_target_region_role_account_and_time_left() {
+        let line = session(Some("t"), Some(1_000_000 + 3540)).summary(1_000_000);
+        assert!(
+            line.starts_with("prod-admin (eu-west-1) · role admin in 222222222222 · expires "),
+            "{line}"
+        );
+        assert!(line.ends_with("(59m)"), "{line}");
     }
 }

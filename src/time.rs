@@ -45,6 +45,16 @@ pub fn format_duration(seconds: i64) -> String {
     }
 }
 
+/// In how many seconds `format_duration` of a countdown now at `seconds` left shows other text:
+/// each second under a minute, else when the next whole minute passes; `None` once expired.
+pub fn next_change(seconds: i64) -> Option<i64> {
+    match seconds {
+        ..=0 => None,
+        1..=59 => Some(1),
+        _ => Some(seconds % 60 + 1),
+    }
+}
+
 /// Parses `15m`, `1h`, `1h30m`, `90s` or bare seconds (`3600`) into seconds.
 pub fn parse_duration(text: &str) -> Option<i64> {
     let text = text.trim();
@@ -100,6 +110,24 @@ mod tests {
             parse_rfc3339("2026-11-29T18:42:00+01:00"),
             Some(1_795_974_120)
         );
+    }
+
+    #[test]
+    fn the_text_changes_when_next_change_says() {
+        for left in 1..4000 {
+            let change = next_change(left).unwrap();
+            assert_eq!(
+                format_duration(left),
+                format_duration(left - change + 1),
+                "{left}"
+            );
+            assert_ne!(
+                format_duration(left),
+                format_duration(left - change),
+                "{left}"
+            );
+        }
+        assert_eq!(next_change(0), None);
     }
 
     #[test]

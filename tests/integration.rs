@@ -501,7 +501,13 @@ fn prompt_command_formats_honours_no_color_and_keeps_percent_literal_in_zsh() {
         .env("ROLECALL_PROFILE", "dev")
         .env("ROLECALL_EXPIRES", &expires)
         .env("NO_COLOR", "1");
-    assert_eq!(Run::of(command).success().stdout, "[dev 4m]\n");
+    // For the integration, a second line: when the text next changes (the next whole minute).
+    let stdout = Run::of(command).success().stdout;
+    let (segment, until) = stdout.trim_end().split_once('\n').expect("two lines");
+    assert_eq!(segment, "[dev 4m]");
+    let now = chrono::Utc::now().timestamp();
+    let until: i64 = until.parse().unwrap();
+    assert!(until > now && until <= now + 61, "{until} vs {now}");
     // No session: nothing at all.
     assert_eq!(world.run(&["prompt"]).success().stdout, "");
 }

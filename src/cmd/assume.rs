@@ -1,51 +1,66 @@
-//! `rolecall assume`: credentials for a target, printed as code for the calling shell to eval.
+//! `rolecall assume`: credentials for a target, printed as code for the calling shell to eval
+//! (or as JSON).
 
-use crate::cli::{AssumeArgs, ShellKind};
+use crate::cli::AssumeArgs;
+use crate::env::Env;
 use crate::error::{printable, Failure, Result};
-use crate::session::{env_value, MANAGED_VARIABLES};
-use crate::{engine, shell, time};
+use crate::session::MANAGED_VARIABLES;
+use crate::shell::{Output, Shell};
+use crate::{engine, time};
 use std::io::IsTerminal;
 
 pub fn run(args: AssumeArgs) -> Result<()> {
+    let env = Env::Process;
     // JSON needs no shell; shell code needs one, named or taken from $SHELL.
-    let shell_kind = match (args.json, args.shell) {
-        (true, _) => None,
-        (false, Some(kind)) => Some(kind),
-        (false, None) => Some(shell_from_environment()?),
+    let output = match (args.json, args.shell) {
+        (true, _) => Output::Json,
+        (false, Some(shell)) => Output::Shell(shell),
+        (false, None) => Output::Shell(shell_from_environment(&env)?),
     };
-    if let (true, Some(kind)) = (args.unset, shell_kind) {
-        return super::emit(&shell::render(kind, MANAGED_VARIABLES, &[]));
+    if args.unset {
+        return super::emit(&output.render(MANAGED_VARIABLES, &[]));
     }
-    if let (true, Some(kind)) = (std::io::stdout().is_terminal(), shell_kind) {
+    if let (true, Output::Shell(shell)) = (std::io::stdout().is_terminal(), output) {
         // Secrets printed here would land on the screen and in scrollback, not in the shell.
-        return Err(Failure::usage(setup_explanation(kind)));
+        return Err(Failure::usage(setup_explanation(shell)));
     }
-    let current = env_value("ROLECALL_PROFILE");
+    let current = env.get("ROLECALL_PROFILE").map(|profile| {
+        Recorded {
+            target: profile,
+            source_profile: env.get("ROLECALL_SOURCE_PROFILE"),
+        }
+        .to_string()
+    });
+    let mut flags = args.flags.clone();
     let target = match args.target.as_deref() {
-        Some("-") => env_value("ROLECALL_PREVIOUS")
-            .ok_or_else(|| Failure::usage("this shell has no previous target for `assume -`"))?,
+        Some("-") => {
+            let previous = env.get("ROLECALL_PREVIOUS").ok_or_else(|| {
+                Failure::usage("this shell has no previous target for `assume -`")
+            })?;
+            let recorded = Recorded::parse(&previous);
+            if flags.source_profile.is_none() {
+                flags.source_profile = recorded.source_profile;
+            }
+            recorded.target
+        }
         Some(target) => target.to_string(),
-        None if crate::picker::available() && !args.flags.no_input => pick_profile()?,
+        None if crate::picker::available() && !args.flags.no_input => pick_profile(&env)?,
         None => return Err(Failure::usage("name a profile or role ARN to assume")),
     };
+    let session = engine::obtain(&super::request(&target, &flags, &env)?)?;
+    let now_holding = Recorded {
+        target: session.target.clone(),
+        source_profile: session.source_profile.clone(),
+    }
+    .to_string();
     // Re-assuming the current target keeps the older previous one, so `assume -` still moves.
-    let previous = if current.as_deref() == Some(target.as_str()) {
-        env_value("ROLECALL_PREVIOUS")
+    let previous = if current.as_deref() == Some(now_holding.as_str()) {
+        env.get("ROLECALL_PREVIOUS")
     } else {
         current
     };
-    let session = engine::obtain(&target, &args.flags)?;
     let variables = session.variables(previous.as_deref());
-    let output = if let Some(kind) = shell_kind {
-        shell::render(kind, MANAGED_VARIABLES, &variables)
-    } else {
-        let object: serde_json::Map<String, serde_json::Value> = variables
-            .into_iter()
-            .map(|(name, value)| (name.to_string(), serde_json::Value::String(value)))
-            .collect();
-        serde_json::Value::Object(object).to_string() + "\n"
-    };
-    super::emit(&output)?;
+    super::emit(&output.render(MANAGED_VARIABLES, &variables))?;
     if !args.quiet {
         // A closed stderr must not turn a done assume into a failure.
         use std::io::Write;
@@ -54,8 +69,39 @@ pub fn run(args: AssumeArgs) -> Result<()> {
     Ok(())
 }
 
-fn pick_profile() -> Result<String> {
-    let choices: Vec<crate::picker::Choice> = crate::profile_index::ProfileIndex::load()?
+/// A target as `ROLECALL_PREVIOUS` records it: the target, and for a role ARN assumed from a
+/// named profile, that profile after one space (neither a profile name nor an ARN holds one).
+struct Recorded {
+    target: String,
+    source_profile: Option<String>,
+}
+
+impl Recorded {
+    fn parse(text: &str) -> Recorded {
+        match text.split_once(' ') {
+            Some((target, source)) => Recorded {
+                target: target.to_string(),
+                source_profile: Some(source.to_string()),
+            },
+            None => Recorded {
+                target: text.to_string(),
+                source_profile: None,
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for Recorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.source_profile {
+            Some(source) => write!(f, "{} {source}", self.target),
+            None => f.write_str(&self.target),
+        }
+    }
+}
+
+fn pick_profile(env: &Env) -> Result<String> {
+    let choices: Vec<crate::picker::Choice> = crate::profile::index::ProfileIndex::load(env)?
         .list()
         .into_iter()
         .map(|profile| crate::picker::Choice {
@@ -71,28 +117,20 @@ fn pick_profile() -> Result<String> {
     crate::picker::pick(&choices)
 }
 
-fn shell_from_environment() -> Result<ShellKind> {
-    let shell = std::env::var("SHELL").unwrap_or_default();
-    match shell.rsplit('/').next().unwrap_or("") {
-        "zsh" => Ok(ShellKind::Zsh),
-        "fish" => Ok(ShellKind::Fish),
-        "bash" | "sh" | "" => Ok(ShellKind::Bash),
-        other => Err(Failure::usage(format!(
+fn shell_from_environment(env: &Env) -> Result<Shell> {
+    Shell::from_login_shell(&env.get("SHELL").unwrap_or_default()).map_err(|other| {
+        Failure::usage(format!(
             "rolecall speaks bash, zsh and fish, not {}: pass --shell or --json",
-            printable(other)
-        ))),
-    }
+            printable(&other)
+        ))
+    })
 }
 
-fn setup_explanation(shell_kind: ShellKind) -> String {
-    let (line, file) = match shell_kind {
-        ShellKind::Bash => ("eval \"$(rolecall init bash)\"", "~/.bashrc"),
-        ShellKind::Zsh => ("eval \"$(rolecall init zsh)\"", "~/.zshrc"),
-        ShellKind::Fish => ("rolecall init fish | source", "~/.config/fish/config.fish"),
-    };
+fn setup_explanation(shell: Shell) -> String {
     format!(
         "`rolecall assume` prints shell code that sets credentials, so it shows nothing on a \
-         terminal.\n  Add this line to {file}, open a new shell, then run `assume PROFILE`:\n  {}",
-        printable(line)
+         terminal.\n  Add this line to {}, open a new shell, then run `assume PROFILE`:\n  {}",
+        shell.rc_file(),
+        shell.init_line()
     )
 }

@@ -2,20 +2,16 @@
 //! load completions from files (the integration from `rolecall init` includes its own). The
 //! candidates come from the binary at Tab time, through clap_complete's dynamic engine.
 
-use crate::cli::{CompletionsArgs, ShellKind};
+use crate::cli::CompletionsArgs;
 use crate::error::{Failure, Result};
+use crate::shell::Shell;
 use clap_complete::env::Shells;
 
-pub fn script(shell: ShellKind) -> Result<String> {
-    let name = match shell {
-        ShellKind::Bash => "bash",
-        ShellKind::Zsh => "zsh",
-        ShellKind::Fish => "fish",
-    };
+pub fn script(shell: Shell) -> Result<String> {
     let shells = Shells::builtins();
     let completer = shells
-        .completer(name)
-        .ok_or_else(|| Failure::usage(format!("no completion for {name}")))?;
+        .completer(shell.name())
+        .ok_or_else(|| Failure::usage(format!("no completion for {}", shell.name())))?;
     let mut buffer = Vec::new();
     completer
         .write_registration(
@@ -25,7 +21,7 @@ pub fn script(shell: ShellKind) -> Result<String> {
             "rolecall",
             &mut buffer,
         )
-        .map_err(|e| Failure::aws(format!("cannot write the completion script: {e}")))?;
+        .map_err(|e| Failure::local(format!("cannot write the completion script: {e}")))?;
     Ok(String::from_utf8_lossy(&buffer).into_owned())
 }
 

@@ -6,7 +6,8 @@ use crate::error::Result;
 use serde_json::json;
 
 pub fn run(args: CredentialProcessArgs) -> Result<()> {
-    let session = crate::engine::obtain(&args.target, &args.flags)?;
+    let env = crate::env::Env::Process;
+    let session = crate::engine::obtain(&super::request(&args.target, &args.flags, &env)?)?;
     let credentials = &session.credentials;
     let mut document = json!({
         "Version": 1,

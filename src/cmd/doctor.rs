@@ -2,9 +2,11 @@
 //! finding with what to do about it. Exit 0 when nothing is wrong, 1 otherwise.
 
 use crate::cli::DoctorArgs;
-use crate::config::{Config, Overrides, ENVIRONMENT_KEYS_MISSING};
+use crate::env::Env;
+use crate::env::EnvSession;
 use crate::error::{printable, Failure, Result};
-use crate::session::{env_region, env_value, EnvSession};
+use crate::profile::{Overrides, Profiles, ENVIRONMENT_KEYS_MISSING};
+use crate::shell::Shell;
 use crate::time;
 use std::os::unix::fs::MetadataExt;
 
@@ -49,13 +51,14 @@ impl Report {
 }
 
 pub fn run(args: DoctorArgs) -> Result<()> {
+    let env = Env::Process;
     let mut report = Report { lines: Vec::new() };
-    check_environment(&mut report, args.profile.as_deref());
-    check_integration(&mut report);
-    check_config(&mut report, args.profile.as_deref());
+    check_environment(&mut report, &env, args.profile.as_deref());
+    check_integration(&mut report, &env);
+    check_config(&mut report, &env, args.profile.as_deref());
     check_cache(&mut report);
     if args.online {
-        check_online(&mut report);
+        check_online(&mut report, &env);
     }
     super::emit(&report.render())?;
     if report.worst() == Level::Problem {
@@ -64,9 +67,9 @@ pub fn run(args: DoctorArgs) -> Result<()> {
     Ok(())
 }
 
-fn check_environment(report: &mut Report, profile: Option<&str>) {
-    let keys = env_value("AWS_ACCESS_KEY_ID").is_some();
-    let rolecall = EnvSession::read();
+fn check_environment(report: &mut Report, env: &Env, profile: Option<&str>) {
+    let keys = env.get("AWS_ACCESS_KEY_ID").is_some();
+    let rolecall = EnvSession::read(env);
     match (&rolecall, keys) {
         (Some(session), true) => {
             let left = session.seconds_left(time::now());
@@ -107,7 +110,7 @@ fn check_environment(report: &mut Report, profile: Option<&str>) {
         (_, false) => report.add(Level::Ok, "no credentials in this shell's environment"),
     }
     if keys {
-        if let Some(aws_profile) = env_value("AWS_PROFILE") {
+        if let Some(aws_profile) = env.get("AWS_PROFILE") {
             let from_rolecall = rolecall.as_ref().is_some_and(|s| s.profile == aws_profile);
             if !from_rolecall {
                 report.add(
@@ -136,24 +139,32 @@ fn check_environment(report: &mut Report, profile: Option<&str>) {
     }
 }
 
-fn check_integration(report: &mut Report) {
+fn check_integration(report: &mut Report, env: &Env) {
     // SAFETY: getppid has no preconditions and cannot fail.
     let parent = unsafe { libc::getppid() };
-    let loaded_here =
-        env_value("ROLECALL_SHELL_PID").and_then(|p| p.parse::<i32>().ok()) == Some(parent);
+    let loaded_here = env
+        .get("ROLECALL_SHELL_PID")
+        .and_then(|p| p.parse::<i32>().ok())
+        == Some(parent);
     if loaded_here {
         report.add(Level::Ok, "the shell integration is loaded in this shell");
     } else {
+        let lines: Vec<String> = Shell::ALL
+            .iter()
+            .map(|shell| format!("{} in {}", shell.init_line(), shell.rc_file()))
+            .collect();
         report.add(
             Level::Warn,
-            "the shell integration is not loaded in this shell: add eval \"$(rolecall init bash)\" \
-             to ~/.bashrc (zsh: init zsh in ~/.zshrc; fish: rolecall init fish | source)",
+            format!(
+                "the shell integration is not loaded in this shell: add {}",
+                lines.join("; or ")
+            ),
         );
     }
 }
 
-fn check_config(report: &mut Report, profile: Option<&str>) {
-    let config = match Config::load() {
+fn check_config(report: &mut Report, env: &Env, profile: Option<&str>) {
+    let config = match Profiles::load(env) {
         Ok(config) => config,
         Err(failure) => {
             report.add(Level::Problem, failure.message);
@@ -165,11 +176,10 @@ fn check_config(report: &mut Report, profile: Option<&str>) {
         None => config.names().map(String::from).collect(),
     };
     names.sort();
-    let overrides =
-        Overrides::from_flags(&Default::default()).expect("no flags, nothing to reject");
+    let overrides = Overrides::default();
     let mut problems: Vec<String> = Vec::new();
     for name in &names {
-        match config.chain(name, &overrides) {
+        match config.chain(env, name, &overrides) {
             // Keys this shell lacks are not a fault of the config.
             Err(failure) if failure.code.as_deref() == Some(ENVIRONMENT_KEYS_MISSING) => {
                 report.add(Level::Warn, failure.message);
@@ -192,7 +202,7 @@ fn check_config(report: &mut Report, profile: Option<&str>) {
             ),
         );
     }
-    let ignored = crate::profile_index::ProfileIndex::load()
+    let ignored = crate::profile::index::ProfileIndex::load(env)
         .map(|index| index.ignored)
         .unwrap_or_default();
     for ignored in ignored {
@@ -266,12 +276,12 @@ fn check_cache(report: &mut Report) {
     }
 }
 
-fn check_online(report: &mut Report) {
-    let Some(session) = EnvSession::read().or_else(|| {
-        EnvSession::credentials_present().then(|| EnvSession {
+fn check_online(report: &mut Report, env: &Env) {
+    let Some(session) = EnvSession::read(env).or_else(|| {
+        env.credentials().map(|_| EnvSession {
             profile: "the environment".into(),
             role_arn: None,
-            region: env_region(),
+            region: env.region(),
             expires: None,
         })
     }) else {
@@ -281,15 +291,15 @@ fn check_online(report: &mut Report) {
         );
         return;
     };
-    let Some(credentials) = session.credentials() else {
+    let Some(credentials) = session.credentials(env) else {
         report.add(
             Level::Warn,
             "--online: no credentials in this shell to check",
         );
         return;
     };
-    let result = crate::sts::Sts::new(session.region.as_deref()).and_then(|sts| {
-        crate::sts::block_on(sts.identity_and_clock(&credentials, &session.profile))
+    let result = crate::aws::sts::Sts::new(session.region.as_deref()).and_then(|sts| {
+        crate::aws::net::block_on(sts.identity_and_clock(&credentials, &session.profile))
     });
     match result {
         Ok((arn, offset)) => {

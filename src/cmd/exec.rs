@@ -7,7 +7,8 @@ use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 pub fn run(args: ExecArgs) -> Result<()> {
-    let session = crate::engine::obtain(&args.target, &args.flags)?;
+    let env = crate::env::Env::Process;
+    let session = crate::engine::obtain(&super::request(&args.target, &args.flags, &env)?)?;
     let (program, rest) = args
         .command
         .split_first()

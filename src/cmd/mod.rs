@@ -1,4 +1,5 @@
-//! One module per subcommand; each turns parsed arguments into output and a `Result`.
+//! One module per subcommand; each turns parsed arguments into output and a `Result`. This is
+//! the only layer that knows the command line's types: it turns flags into an engine request.
 
 pub mod assume;
 pub mod completions;
@@ -10,8 +11,49 @@ pub mod profiles;
 pub mod prompt;
 pub mod status;
 
+use crate::cli::CredentialFlags;
+use crate::engine::{CachePolicy, MfaInput, Request};
+use crate::env::Env;
 use crate::error::{Failure, Result};
+use crate::profile::{validate, Overrides};
 use std::io::Write;
+
+/// The engine request for `target` and the shared credential flags, each value checked first.
+pub fn request<'a>(target: &str, flags: &CredentialFlags, env: &'a Env) -> Result<Request<'a>> {
+    let duration_seconds = flags
+        .duration
+        .as_deref()
+        .map(validate::duration_flag)
+        .transpose()?;
+    if let Some(id) = &flags.external_id {
+        validate::check_external_id(id)?;
+    }
+    if let Some(region) = &flags.region {
+        validate::check_region(region)?;
+    }
+    if let Some(name) = &flags.session_name {
+        validate::check_session_name(name)?;
+    }
+    Ok(Request {
+        target: target.to_string(),
+        overrides: Overrides {
+            duration_seconds,
+            region: flags.region.clone(),
+            session_name: flags.session_name.clone(),
+            external_id: flags.external_id.clone(),
+            source_profile: flags.source_profile.clone(),
+        },
+        cache: CachePolicy {
+            read: !flags.no_cache && !flags.refresh,
+            write: !flags.no_cache,
+        },
+        mfa: MfaInput {
+            code: flags.mfa_token.clone(),
+            may_ask: !flags.no_input,
+        },
+        env,
+    })
+}
 
 /// Writes the whole output at once; a closed pipe ends the command quietly.
 pub fn emit(text: &str) -> Result<()> {
@@ -22,6 +64,6 @@ pub fn emit(text: &str) -> Result<()> {
     {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Failure::aws(format!("cannot write the output: {e}"))),
+        Err(e) => Err(Failure::local(format!("cannot write the output: {e}"))),
     }
 }

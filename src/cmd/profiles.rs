@@ -2,14 +2,16 @@
 //! the fast index: no full parse, no runtime, no SDK.
 
 use crate::cli::ProfilesArgs;
+use crate::env::Env;
 use crate::error::{printable, Result};
-use crate::profile_index::ProfileIndex;
+use crate::profile::index::ProfileIndex;
+use crate::profile::Profiles;
 
 pub fn run(args: ProfilesArgs) -> Result<()> {
-    let index = ProfileIndex::load()?;
+    let index = ProfileIndex::load(&Env::Process)?;
     if index.confused {
         // A malformed file: the full parser says where.
-        crate::config::Config::load()?;
+        Profiles::from_files(&index.files)?;
     }
     let mut output = String::new();
     for profile in index.list() {

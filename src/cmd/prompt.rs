@@ -1,16 +1,33 @@
 //! `rolecall prompt`: one short line for the prompt, from the environment alone — no files, no
 //! network, no runtime — because it runs before every prompt.
 
-use crate::cli::{PromptArgs, ShellKind};
+use crate::cli::PromptArgs;
+use crate::env::Env;
+use crate::env::EnvSession;
 use crate::error::Result;
-use crate::session::EnvSession;
+use crate::shell::Shell;
 use std::io::IsTerminal;
 
 /// Under this many seconds left, the segment turns yellow.
 const WARN_SECONDS: i64 = 10 * 60;
 
+/// Every variable the segment's text depends on: the session's, and NO_COLOR. The integration
+/// draws the segment again when one of them changes (`init` writes this list into it).
+pub const INPUTS: &[&str] = &[
+    "ROLECALL_PROFILE",
+    "ROLECALL_ROLE_ARN",
+    "ROLECALL_EXPIRES",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "NO_COLOR",
+];
+
+/// With `--shell` (the integration), a second line says when the text next changes, in Unix
+/// seconds, so the shell redraws only then (or when an input changed).
 pub fn run(args: PromptArgs) -> Result<()> {
-    let Some(state) = EnvSession::read() else {
+    let env = Env::Process;
+    let Some(state) = EnvSession::read(&env) else {
         return Ok(());
     };
     let now = crate::time::now();
@@ -20,23 +37,28 @@ pub fn run(args: PromptArgs) -> Result<()> {
         Some(l) if l < WARN_SECONDS => Some("33"),
         _ => None,
     };
-    let text = safe_for_prompts(&render(&args.format, &state, left), args.shell);
-    let use_colour = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && (args.shell.is_some() || std::io::stdout().is_terminal());
-    let line = match colour.filter(|_| use_colour) {
+    let text = Shell::prompt_text(args.shell, &render(&args.format, &state, left));
+    let use_colour =
+        env.get("NO_COLOR").is_none() && (args.shell.is_some() || std::io::stdout().is_terminal());
+    let mut out = match colour.filter(|_| use_colour) {
         Some(code) => {
-            let (open, close) = match args.shell {
-                // Readline's markers for bytes that take no room on the line.
-                Some(ShellKind::Bash) => ("\x01", "\x02"),
-                Some(ShellKind::Zsh) => ("%{", "%}"),
-                _ => ("", ""),
-            };
-            format!("{open}\x1b[{code}m{close}{text}{open}\x1b[0m{close}")
+            let (open, close) = args.shell.map_or(("", ""), Shell::invisible_markers);
+            format!("{open}\x1b[{code}m{close}{text}{open}\x1b[0m{close}\n")
         }
-        None => text,
+        None => text + "\n",
     };
-    super::emit(&(line + "\n"))
+    if args.shell.is_some() {
+        let changes_in = left
+            .and_then(crate::time::next_change)
+            .unwrap_or(UNCHANGING);
+        out.push_str(&format!("{}\n", now + changes_in));
+    }
+    super::emit(&out)
 }
+
+/// When the text will not change with time (no expiry, or expired already): the shell is told
+/// to ask again a day later, long after any real change of session.
+const UNCHANGING: i64 = 86_400;
 
 /// The format with each placeholder replaced, in one pass over the format: a value is never
 /// searched for placeholders, so a profile named `x{region}` shows as it is.
@@ -68,23 +90,6 @@ fn render(format: &str, state: &EnvSession, left: Option<i64>) -> String {
         rest = &rest[close + 1..];
     }
     out.push_str(rest);
-    out
-}
-
-/// Prompts are expanded again by the shell that shows them, so the text keeps no character that
-/// bash or zsh would act on (`$`, backquote, `\`, `!`, quotes, controls), nor one that reorders
-/// the rest of the line (bidirectional overrides); zsh's `%` is doubled
-/// so it stays a literal percent sign.
-fn safe_for_prompts(text: &str, shell: Option<ShellKind>) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '%' if shell == Some(ShellKind::Zsh) => out.push_str("%%"),
-            '$' | '`' | '\\' | '!' | '"' | '\'' => out.push('?'),
-            c if c.is_control() || crate::error::reorders_text(c) => out.push('?'),
-            c => out.push(c),
-        }
-    }
     out
 }
 
@@ -123,12 +128,9 @@ mod tests {
     }
 
     #[test]
-    fn hostile_text_is_inert() {
-        assert_eq!(
-            safe_for_prompts("a$(x)`y`\\!%\x1b", Some(ShellKind::Zsh)),
-            "a?(x)?y???%%?"
-        );
-        assert_eq!(safe_for_prompts("50%", Some(ShellKind::Bash)), "50%");
-        assert_eq!(safe_for_prompts("a\u{202e}b\u{2067}", None), "a?b?");
+    fn the_key_covers_everything_the_session_reads() {
+        for name in EnvSession::VARIABLES {
+            assert!(INPUTS.contains(name), "{name}");
+        }
     }
 }

@@ -2,15 +2,17 @@
 //! session is active, so scripts can test it. `--verify` asks STS who the credentials are.
 
 use crate::cli::StatusArgs;
+use crate::env::Env;
+use crate::env::EnvSession;
 use crate::error::{printable, Failure, Result};
-use crate::session::EnvSession;
 use crate::time;
 use serde_json::json;
 
 pub fn run(args: StatusArgs) -> Result<()> {
     let now = time::now();
-    let state = EnvSession::read();
-    let has_credentials = EnvSession::credentials_present();
+    let env = Env::Process;
+    let state = EnvSession::read(&env);
+    let has_credentials = env.credentials().is_some();
     let Some(state) = state.filter(|_| has_credentials) else {
         return Err(quiet_unless(
             args.quiet,
@@ -20,7 +22,7 @@ pub fn run(args: StatusArgs) -> Result<()> {
     let left = state.seconds_left(now);
     let valid = left.is_none_or(|l| l > 0);
     let identity = if args.verify && valid {
-        Some(verify(&state)?)
+        Some(verify(&env, &state)?)
     } else {
         None
     };
@@ -80,14 +82,14 @@ fn quiet_unless(quiet: bool, message: &str) -> Failure {
     if quiet {
         Failure::silent()
     } else {
-        Failure::aws(message)
+        Failure::local(message)
     }
 }
 
-fn verify(state: &EnvSession) -> Result<String> {
+fn verify(env: &Env, state: &EnvSession) -> Result<String> {
     let credentials = state
-        .credentials()
-        .ok_or_else(|| Failure::aws("no credentials in this shell to verify"))?;
-    let sts = crate::sts::Sts::new(state.region.as_deref())?;
-    crate::sts::block_on(sts.get_caller_identity(&credentials, &state.profile))
+        .credentials(env)
+        .ok_or_else(|| Failure::local("no credentials in this shell to verify"))?;
+    let sts = crate::aws::sts::Sts::new(state.region.as_deref())?;
+    crate::aws::net::block_on(sts.get_caller_identity(&credentials, &state.profile))
 }

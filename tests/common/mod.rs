@@ -6,6 +6,7 @@
 
 pub mod fake_sso;
 pub mod fake_sts;
+#[path = "../../src/shell/hostile.rs"]
 pub mod hostile;
 
 use std::io::{Read, Write};

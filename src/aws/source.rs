@@ -1,10 +1,12 @@
 //! The first credentials of a chain, fetched from wherever the base profile says: static keys
 //! as they are, everything else through aws-config's own providers.
 
-use crate::config::Base;
+use super::net::{
+    checked_endpoint, set_endpoint_variable, CertificateRefusal, SSO_ENDPOINT_VARIABLES,
+};
 use crate::error::{describe_error, printable, quotes_a_request, Failure, Result};
+use crate::profile::Base;
 use crate::session::Credentials;
-use crate::sts::CertificateRefusal;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_runtime_api::client::result::ConnectorError;
@@ -15,10 +17,6 @@ use std::time::{Duration, UNIX_EPOCH};
 /// the limit of an STS call.
 const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Where the SSO portal is moved to, as aws-config's SSO client reads it (then a profile's
-/// `endpoint_url`).
-const SSO_ENDPOINT_VARIABLES: &[&str] = &["AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL"];
-
 /// The credentials `base` names; `network_limit` bounds a call to a service for them.
 pub async fn base_credentials(base: &Base, network_limit: Duration) -> Result<Credentials> {
     let limit = match base {
@@ -26,7 +24,7 @@ pub async fn base_credentials(base: &Base, network_limit: Duration) -> Result<Cr
         _ => network_limit,
     };
     if let Base::Sso { .. } = base {
-        crate::sts::checked_endpoint(SSO_ENDPOINT_VARIABLES)?;
+        checked_endpoint(SSO_ENDPOINT_VARIABLES)?;
     }
     match tokio::time::timeout(limit, provide(base)).await {
         Ok(Ok(credentials)) => match credentials.field_with_nul() {
@@ -120,7 +118,7 @@ fn explain(base: &Base, error: &CredentialsError) -> Failure {
 /// What to check when the service that gives a base its credentials did not answer.
 fn unreachable_hint(base: &Base) -> String {
     match base {
-        Base::Sso { .. } => match crate::sts::set_endpoint_variable(SSO_ENDPOINT_VARIABLES) {
+        Base::Sso { .. } => match set_endpoint_variable(SSO_ENDPOINT_VARIABLES) {
             Some((name, url)) => format!(
                 "check your network, and {name} (the portal was asked at {})",
                 printable(&url)

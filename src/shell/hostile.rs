@@ -1,5 +1,5 @@
-//! Generated hostile strings, shared by the integration tests and the escaping property test
-//! in `src/shell.rs` (which includes this file by path).
+//! Generated hostile strings, shared by the escaping property test beside it and the
+//! integration tests (which include this file by path).
 
 /// Strings built to break shell quoting: quotes, backslashes, `$( )`, backticks, `!`, `%`,
 /// globs, newlines, tabs, control bytes (unless `xml_safe`), non-ASCII and long runs. The same

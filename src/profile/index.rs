@@ -7,7 +7,8 @@
 //! anything it does not understand (a malformed header), it says so, and callers fall back to
 //! parsing everything.
 
-use crate::config::ConfigFile;
+use super::files::ConfigFile;
+use crate::env::Env;
 use aws_runtime::env_config::file::EnvConfigFileKind;
 use std::ops::Range;
 
@@ -69,37 +70,46 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c))
 }
 
-/// What a header's inside names, in a file of `kind`: Err(true) for a profile whose name every
-/// SDK rejects, Err(false) for other sections they ignore.
-fn classify(inside: &str, kind: EnvConfigFileKind) -> Result<(SectionKind, String), bool> {
+/// What a section header says, as the SDKs read it.
+enum Header {
+    /// A section they use: a profile, an sso-session or another kind, with its name.
+    Section(SectionKind, String),
+    /// A profile whose name every SDK rejects: ignored, and worth telling the person about.
+    IgnoredProfile,
+    /// Another section they ignore (a header without a name, say).
+    Ignored,
+}
+
+/// What a header's inside names, in a file of `kind`.
+fn classify(inside: &str, kind: EnvConfigFileKind) -> Header {
     let inside = inside.trim_matches(WHITESPACE);
     let (section, name) = match kind {
         EnvConfigFileKind::Credentials => (SectionKind::Profile, inside),
+        EnvConfigFileKind::Config if inside == "default" => (SectionKind::Profile, inside),
         EnvConfigFileKind::Config => {
-            if inside == "default" {
-                (SectionKind::Profile, inside)
-            } else {
-                let (prefix, rest) = inside.split_once(WHITESPACE).ok_or(false)?;
-                let rest = rest.trim_matches(WHITESPACE);
-                match prefix {
-                    "profile" => (SectionKind::Profile, rest),
-                    "sso-session" => (SectionKind::SsoSession, rest),
-                    _ => (SectionKind::Other, rest),
-                }
-            }
+            let Some((prefix, rest)) = inside.split_once(WHITESPACE) else {
+                return Header::Ignored;
+            };
+            let kind = match prefix {
+                "profile" => SectionKind::Profile,
+                "sso-session" => SectionKind::SsoSession,
+                _ => SectionKind::Other,
+            };
+            (kind, rest.trim_matches(WHITESPACE))
         }
     };
     if valid_name(name) {
-        Ok((section, name.to_string()))
+        Header::Section(section, name.to_string())
+    } else if section == SectionKind::Profile {
+        Header::IgnoredProfile
     } else {
-        Err(section == SectionKind::Profile)
+        Header::Ignored
     }
 }
 
 impl ProfileIndex {
-    pub fn load() -> crate::error::Result<ProfileIndex> {
-        let files = crate::config::config_files()?;
-        Ok(Self::build(files))
+    pub fn load(env: &Env) -> crate::error::Result<ProfileIndex> {
+        Ok(Self::build(super::files::config_files(env)?))
     }
 
     pub fn build(files: Vec<ConfigFile>) -> ProfileIndex {
@@ -131,7 +141,7 @@ impl ProfileIndex {
                     skipping = false;
                     has_property = false;
                     match classify(inside, file.kind) {
-                        Ok((kind, name)) => {
+                        Header::Section(kind, name) => {
                             current = Some(Section {
                                 file: file_index,
                                 kind,
@@ -142,12 +152,11 @@ impl ProfileIndex {
                                 description: None,
                             })
                         }
-                        Err(invalid_profile) => {
-                            if invalid_profile {
-                                ignored.push(inside.trim_matches(WHITESPACE).to_string());
-                            }
+                        Header::IgnoredProfile => {
+                            ignored.push(inside.trim_matches(WHITESPACE).to_string());
                             skipping = true;
                         }
+                        Header::Ignored => skipping = true,
                     }
                     continue;
                 }

@@ -1,0 +1,169 @@
+//! What every network call of rolecall's shares: where a service is (the SDK's endpoint
+//! variables), how long a call may take, which certificates are trusted, and the runtime the
+//! calls run on.
+
+use crate::error::{printable, Failure, Result};
+use std::time::Duration;
+
+const DEFAULT_TIMEOUT_SECONDS: u64 = 10;
+/// Connecting may take this long, whatever the overall limit.
+pub const CONNECT_TIMEOUT_SECONDS: u64 = 3;
+
+/// The endpoint override the AWS SDKs honour, so tests and local STS peers work unchanged.
+pub fn endpoint_override() -> Option<String> {
+    set_endpoint_variable(STS_ENDPOINT_VARIABLES).map(|(_, url)| url)
+}
+
+pub const STS_ENDPOINT_VARIABLES: &[&str] = &["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"];
+
+/// The first of `variables` that is set, and its value.
+pub fn set_endpoint_variable(variables: &[&'static str]) -> Option<(&'static str, String)> {
+    variables.iter().find_map(|name| {
+        let value = std::env::var(name).ok().filter(|u| !u.is_empty())?;
+        Some((*name, value))
+    })
+}
+
+/// The endpoint override in the first of `variables` that is set (the service's own variable,
+/// then AWS_ENDPOINT_URL), refused if the SDK could not use it, before any request is built: the
+/// SDK's own error for one quotes the whole request. It is parsed as the SDK parses it, as a URI
+/// that needs an http(s) scheme and a host.
+pub fn checked_endpoint(variables: &[&'static str]) -> Result<Option<String>> {
+    let Some((name, url)) = set_endpoint_variable(variables) else {
+        return Ok(None);
+    };
+    let usable = url.parse::<http::Uri>().is_ok_and(|uri| {
+        let scheme_ok = uri
+            .scheme_str()
+            .is_some_and(|s| s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https"));
+        scheme_ok && uri.host().is_some_and(|host| !host.is_empty())
+    });
+    if usable {
+        Ok(Some(url))
+    } else {
+        Err(Failure::usage(format!(
+            "{name} is `{}`, which is not an http(s) URL",
+            printable(&url)
+        )))
+    }
+}
+
+/// Where the SSO portal is moved to, as aws-config's SSO client reads it (then a profile's
+/// `endpoint_url`).
+pub const SSO_ENDPOINT_VARIABLES: &[&str] = &["AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL"];
+
+/// The overall time one STS call may take, retries included (a slow answer inside it is fine):
+/// `ROLECALL_STS_TIMEOUT` seconds, else 10.
+pub fn overall_timeout() -> Result<Duration> {
+    let Some(text) = std::env::var("ROLECALL_STS_TIMEOUT")
+        .ok()
+        .filter(|t| !t.is_empty())
+    else {
+        return Ok(Duration::from_secs(DEFAULT_TIMEOUT_SECONDS));
+    };
+    match text.parse::<u64>() {
+        Ok(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
+        _ => Err(Failure::usage(format!(
+            "ROLECALL_STS_TIMEOUT is `{}`; it must be a whole number of seconds, like 10",
+            printable(&text)
+        ))),
+    }
+}
+
+/// A server certificate rustls refused, found in an error's text: rustls words every refusal
+/// `invalid peer certificate: REASON`, REASON a variant name (`UnknownIssuer`) or words
+/// ("certificate expired: …"). What to fix is then the trust store, the clock or the endpoint,
+/// not the network.
+pub struct CertificateRefusal<'a> {
+    /// From `invalid peer certificate` on.
+    pub reason: &'a str,
+}
+
+impl<'a> CertificateRefusal<'a> {
+    const MARK: &'static str = "invalid peer certificate";
+
+    pub fn find(detail: &'a str) -> Option<CertificateRefusal<'a>> {
+        let at = detail.find(Self::MARK)?;
+        Some(CertificateRefusal {
+            reason: &detail[at..],
+        })
+    }
+
+    pub fn advice(&self) -> &'static str {
+        // Only the start of REASON counts: what follows may quote host names, which say anything.
+        let reason = self.reason[Self::MARK.len()..].trim_start_matches([':', ' ']);
+        let starts = |prefixes: &[&str]| prefixes.iter().any(|p| reason.starts_with(p));
+        if starts(&[
+            "NotValidYet",
+            "certificate not valid yet",
+            "certificate expired",
+        ]) || (starts(&["Expired"]) && !starts(&["ExpiredRevocationList"]))
+        {
+            "check this machine's clock"
+        } else if starts(&["NotValidForName", "certificate not valid for name"]) {
+            "the certificate is for another host name: check the endpoint URL"
+        } else if starts(&["UnknownIssuer"]) {
+            "if a proxy re-signs HTTPS traffic, set SSL_CERT_FILE to a PEM file with its CA \
+             certificate (rolecall then trusts that file instead of the system's store)"
+        } else {
+            "check the endpoint URL; the server's certificate is not one rolecall can accept"
+        }
+    }
+}
+
+/// Runs STS work on a single-threaded runtime, started only when a call is needed.
+pub fn block_on<T>(work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::local(format!("cannot start the network runtime: {e}")))?
+        .block_on(work)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CertificateRefusal;
+
+    #[test]
+    fn a_refused_certificate_gets_advice_for_its_reason() {
+        let advice = |detail: &str| CertificateRefusal::find(detail).map(|r| r.advice());
+        assert_eq!(advice("client error (Connect): connection refused"), None);
+        for (detail, expected) in [
+            (
+                "TLS handshake failed: invalid peer certificate: UnknownIssuer",
+                "SSL_CERT_FILE",
+            ),
+            (
+                "invalid peer certificate: certificate expired: verification time 1, but \
+                 certificate is not valid after 0",
+                "clock",
+            ),
+            (
+                "invalid peer certificate: certificate not valid yet: …",
+                "clock",
+            ),
+            ("invalid peer certificate: NotValidYet", "clock"),
+            ("invalid peer certificate: Expired", "clock"),
+            (
+                "invalid peer certificate: certificate not valid for name \"localhost\"",
+                "another host name",
+            ),
+            (
+                "invalid peer certificate: certificate not valid for name \"localhost\"; \
+                 certificate is only valid for DnsName(\"expired.example.test\")",
+                "another host name",
+            ),
+            (
+                "invalid peer certificate: ExpiredRevocationList",
+                "check the endpoint URL",
+            ),
+            (
+                "invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))",
+                "check the endpoint URL",
+            ),
+        ] {
+            let given = advice(detail).expect(detail);
+            assert!(given.contains(expected), "{detail}: {given}");
+        }
+    }
+}

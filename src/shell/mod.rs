@@ -1,0 +1,198 @@
+//! The shells rolecall speaks. `Shell` knows every per-shell fact: its name, how `$SHELL` names
+//! it, its integration script and rc file, how to export and unset, how a prompt must quote;
+//! `Output` puts JSON beside the shells as one more way to print a session.
+
+pub mod init;
+pub mod quote;
+
+#[cfg(test)]
+pub mod hostile;
+
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+impl Shell {
+    pub const ALL: [Shell; 3] = [Shell::Bash, Shell::Zsh, Shell::Fish];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Shell::Bash => "bash",
+            Shell::Zsh => "zsh",
+            Shell::Fish => "fish",
+        }
+    }
+
+    /// The shell a `$SHELL` path names: sh and an unset `$SHELL` get bash's code; `Err` gives
+    /// the name of a shell rolecall cannot speak.
+    pub fn from_login_shell(path: &str) -> Result<Shell, String> {
+        match path.rsplit('/').next().unwrap_or("") {
+            "zsh" => Ok(Shell::Zsh),
+            "fish" => Ok(Shell::Fish),
+            "bash" | "sh" | "" => Ok(Shell::Bash),
+            other => Err(other.to_string()),
+        }
+    }
+
+    /// The file that loads the integration, as people write it.
+    pub fn rc_file(self) -> &'static str {
+        match self {
+            Shell::Bash => "~/.bashrc",
+            Shell::Zsh => "~/.zshrc",
+            Shell::Fish => "~/.config/fish/config.fish",
+        }
+    }
+
+    /// The line in the rc file that loads the integration.
+    pub fn init_line(self) -> &'static str {
+        match self {
+            Shell::Bash => "eval \"$(rolecall init bash)\"",
+            Shell::Zsh => "eval \"$(rolecall init zsh)\"",
+            Shell::Fish => "rolecall init fish | source",
+        }
+    }
+
+    /// Code that removes `unset` and then sets `set`, in that order. Variable names are
+    /// rolecall's own constants, so only values need quoting. The builtins are named through
+    /// `builtin`, so an alias or function called `export` never sees a secret.
+    pub fn render(self, unset: &[&str], set: &[(&str, String)]) -> String {
+        let mut out = String::new();
+        match self {
+            Shell::Bash | Shell::Zsh => {
+                if !unset.is_empty() {
+                    let _ = writeln!(out, "\\builtin unset -v {};", unset.join(" "));
+                }
+                for (name, value) in set {
+                    let _ = writeln!(
+                        out,
+                        "\\builtin export {name}={};",
+                        quote::quote_posix(value)
+                    );
+                }
+            }
+            Shell::Fish => {
+                if !unset.is_empty() {
+                    // Only the global scope: an unscoped `set -e` erases a universal variable of
+                    // the same name, in every fish session and for good. `set -e` of an unset
+                    // variable fails, and fish's `set` passes the last status on; `true` makes a
+                    // sourced assume end with status 0.
+                    let _ = writeln!(out, "builtin set -e -g {}; builtin true;", unset.join(" "));
+                }
+                for (name, value) in set {
+                    let _ = writeln!(out, "builtin set -gx {name} {};", quote::quote_fish(value));
+                }
+            }
+        }
+        out
+    }
+
+    /// Where bytes that take no room on the line (colour codes) must sit in a prompt, so the
+    /// line editor counts the prompt's width right.
+    pub fn invisible_markers(self) -> (&'static str, &'static str) {
+        match self {
+            // Readline's markers.
+            Shell::Bash => ("\x01", "\x02"),
+            Shell::Zsh => ("%{", "%}"),
+            Shell::Fish => ("", ""),
+        }
+    }
+
+    /// Text made safe for this shell's prompt, which the shell expands again: no character that
+    /// bash or zsh would act on (`$`, backquote, `\\`, `!`, quotes, controls), nor one that
+    /// reorders the rest of the line (bidirectional overrides); zsh's `%` is doubled so it
+    /// stays a literal percent sign. `None` is a prompt of no shell in particular.
+    pub fn prompt_text(shell: Option<Shell>, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            match c {
+                '%' if shell == Some(Shell::Zsh) => out.push_str("%%"),
+                '$' | '`' | '\\' | '!' | '"' | '\'' => out.push('?'),
+                c if c.is_control() || crate::error::reorders_text(c) => out.push('?'),
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    /// An expression of this shell that joins the values of `names` with `|` (unset ones as
+    /// empty): what the integration compares to tell that the prompt's inputs changed.
+    pub fn joined_variables(self, names: &[&str]) -> String {
+        let parts: Vec<String> = names
+            .iter()
+            .map(|name| match self {
+                Shell::Bash | Shell::Zsh => format!("${{{name}-}}"),
+                Shell::Fish => format!("${name}"),
+            })
+            .collect();
+        format!("\"{}\"", parts.join("|"))
+    }
+}
+
+/// How `assume` prints a session: code for a shell to evaluate, or JSON for programs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Shell(Shell),
+    Json,
+}
+
+impl Output {
+    /// The output that removes `unset` and sets `set`. JSON has no "unset": it carries the
+    /// variables that are set.
+    pub fn render(self, unset: &[&str], set: &[(&str, String)]) -> String {
+        match self {
+            Output::Shell(shell) => shell.render(unset, set),
+            Output::Json => {
+                let object: serde_json::Map<String, serde_json::Value> = set
+                    .iter()
+                    .map(|(name, value)| {
+                        (name.to_string(), serde_json::Value::String(value.clone()))
+                    })
+                    .collect();
+                serde_json::Value::Object(object).to_string() + "\n"
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_shells() {
+        assert_eq!(Shell::from_login_shell("/usr/bin/zsh"), Ok(Shell::Zsh));
+        assert_eq!(Shell::from_login_shell("/bin/sh"), Ok(Shell::Bash));
+        assert_eq!(Shell::from_login_shell(""), Ok(Shell::Bash));
+        assert_eq!(Shell::from_login_shell("/bin/tcsh"), Err("tcsh".into()));
+    }
+
+    #[test]
+    fn prompt_text_is_inert() {
+        assert_eq!(
+            Shell::prompt_text(Some(Shell::Zsh), "a$(x)`y`\\!%\x1b"),
+            "a?(x)?y???%%?"
+        );
+        assert_eq!(Shell::prompt_text(Some(Shell::Bash), "50%"), "50%");
+        assert_eq!(Shell::prompt_text(None, "a\u{202e}b\u{2067}"), "a?b?");
+    }
+
+    #[test]
+    fn json_is_one_more_renderer() {
+        let set = [("ROLECALL_PROFILE", "a\"b".to_string())];
+        assert_eq!(
+            Output::Json.render(&["GONE"], &set),
+            "{\"ROLECALL_PROFILE\":\"a\\\"b\"}\n"
+        );
+        assert_eq!(
+            Output::Shell(Shell::Fish).render(&["GONE"], &set),
+            "builtin set -e -g GONE; builtin true;\nbuiltin set -gx ROLECALL_PROFILE 'a\"b';\n"
+        );
+        assert_eq!(Shell::Bash.joined_variables(&["A", "B"]), "\"${A-}|${B-}\"");
+        assert_eq!(Shell::Fish.joined_variables(&["A", "B"]), "\"$A|$B\"");
+    }
+}
