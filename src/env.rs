@@ -82,8 +82,7 @@ pub struct EnvSession {
 }
 
 impl EnvSession {
-    /// The variables `read` looks at (the prompt's inputs must cover them).
-    #[cfg(test)]
+    /// The variables `read` looks at.
     pub const VARIABLES: &'static [&'static str] = &[
         "ROLECALL_PROFILE",
         "ROLECALL_ROLE_ARN",

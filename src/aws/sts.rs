@@ -94,10 +94,7 @@ impl Sts {
             .send()
             .await
             .map_err(|e| self.explain(e, context))?;
-        output
-            .credentials()
-            .and_then(convert)
-            .ok_or_else(|| self.malformed(context, "no complete, unexpired credentials in it"))
+        self.issued(output.credentials(), context)
     }
 
     pub async fn get_session_token(
@@ -117,10 +114,7 @@ impl Sts {
             .send()
             .await
             .map_err(|e| self.explain(e, context))?;
-        output
-            .credentials()
-            .and_then(convert)
-            .ok_or_else(|| self.malformed(context, "no complete, unexpired credentials in it"))
+        self.issued(output.credentials(), context)
     }
 
     /// The ARN STS says these credentials belong to.
@@ -181,6 +175,17 @@ impl Sts {
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         self.call(context).explain(error)
+    }
+
+    /// The credentials an answer carries, or why they cannot be used.
+    fn issued(
+        &self,
+        answer: Option<&aws_sdk_sts::types::Credentials>,
+        context: &CallContext<'_>,
+    ) -> Result<Credentials> {
+        answer
+            .and_then(convert)
+            .ok_or_else(|| self.malformed(context, "no complete, unexpired credentials in it"))
     }
 
     fn malformed(&self, context: &CallContext<'_>, what: &str) -> Failure {

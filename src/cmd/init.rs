@@ -19,6 +19,6 @@ pub fn run(args: InitArgs) -> Result<()> {
         completion_variable: crate::cli::COMPLETION_VARIABLE,
         // The cache's own threshold, so a renewal never gets the same credentials back.
         refresh_seconds: crate::cache::MINIMUM_SECONDS_LEFT,
-        prompt_inputs: super::prompt::INPUTS,
+        prompt_inputs: &super::prompt::inputs(),
     }))
 }
