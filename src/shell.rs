@@ -86,7 +86,7 @@ pub fn render(shell: ShellKind, unset: &[&str], set: &[(&str, String)]) -> Strin
 }
 
 #[cfg(test)]
-#[path = "../tests/common/hostile.rs"]
+#[path = "../tests/it/common/hostile.rs"]
 mod hostile;
 
 #[cfg(test)]

@@ -1,10 +1,8 @@
 //! What `assume` prints, evaluated by the real bash, zsh and fish, and the result used by the
 //! real AWS CLI.
 
-mod common;
-
-use common::fake_sts::{Behaviour, FakeSts};
-use common::{require_tool, Run, World, BASE_KEYS, ONE_HOP};
+use crate::common::fake_sts::{Behaviour, FakeSts};
+use crate::common::{self, require_tool, Run, World, BASE_KEYS, ONE_HOP};
 use std::collections::HashMap;
 
 const SHELLS: [&str; 3] = ["bash", "zsh", "fish"];

@@ -1,9 +1,7 @@
 //! `rolecall doctor`: each check finds what it is for and says what to do.
 
-mod common;
-
-use common::fake_sts::{Behaviour, FakeSts};
-use common::{require_tool, Run, World, BASE_KEYS, ONE_HOP};
+use crate::common::fake_sts::{Behaviour, FakeSts};
+use crate::common::{require_tool, Run, World, BASE_KEYS, ONE_HOP};
 use std::os::unix::fs::PermissionsExt;
 
 fn in_bash(world: &World, init: bool, body: &str) -> Run {

@@ -1,10 +1,8 @@
 //! Faults, hostile values, concurrency and bad configuration: nothing hangs, nothing runs that
 //! should not, and the shell keeps what it had.
 
-mod common;
-
-use common::fake_sts::{Behaviour, FakeSts};
-use common::{require_tool, Moto, Run, World, BASE_KEYS};
+use crate::common::fake_sts::{Behaviour, FakeSts};
+use crate::common::{self, require_tool, Moto, Run, World, BASE_KEYS};
 use std::time::Duration;
 
 const CONFIG: &str = "[profile base]\nregion = eu-west-1\n\

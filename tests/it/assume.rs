@@ -1,10 +1,8 @@
 //! The assume engine against a real STS implementation (moto_server): every way a profile can be
 //! written, MFA sessions, and the cache.
 
-mod common;
-
-use common::fake_sts::{Behaviour, FakeSts};
-use common::{World, BASE_KEYS, ONE_HOP};
+use crate::common::fake_sts::{Behaviour, FakeSts};
+use crate::common::{self, World, BASE_KEYS, ONE_HOP};
 use std::os::unix::fs::PermissionsExt;
 
 fn assume_json(world: &World, args: &[&str]) -> serde_json::Value {

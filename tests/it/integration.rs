@@ -2,10 +2,8 @@
 //! function, failures that change nothing, the prompt segment, completion, --cmd, auto-refresh,
 //! and shellcheck over every rendering.
 
-mod common;
-
-use common::fake_sts::{Behaviour, FakeSts};
-use common::{require_tool, run_shell, Run, Tmux, World, BASE_KEYS};
+use crate::common::fake_sts::{Behaviour, FakeSts};
+use crate::common::{self, require_tool, run_shell, Run, Tmux, World, BASE_KEYS};
 use std::collections::BTreeMap;
 use std::process::Stdio;
 

@@ -1,10 +1,8 @@
 //! One test per row of the design's error table: the message says what happened and what to do,
 //! the exit code is 1 (AWS side) or 2 (usage/config), and nothing reaches stdout.
 
-mod common;
-
-use common::fake_sts::{Behaviour, FakeSts};
-use common::{World, BASE_KEYS, ONE_HOP};
+use crate::common::fake_sts::{Behaviour, FakeSts};
+use crate::common::{self, World, BASE_KEYS, ONE_HOP};
 use std::time::Duration;
 
 fn world_answering(behaviour: Behaviour) -> (FakeSts, World) {
