@@ -101,6 +101,24 @@ fn a_chain_makes_one_assume_role_call_per_hop() {
     world.write_credentials(BASE_KEYS);
     assume_json(&world, &["hop-c"]);
     assert_eq!(sts.actions(), ["AssumeRole", "AssumeRole", "AssumeRole"]);
+
+    // Fifty hops resolve, and each is assumed.
+    let sts = FakeSts::start(Behaviour::grant());
+    let world = World::with_endpoint(&sts.endpoint);
+    let config: String = std::iter::once("[profile base]\nregion = eu-west-1\n".to_string())
+        .chain((1..=50).map(|i| {
+            let source = if i == 1 {
+                "base".to_string()
+            } else {
+                format!("hop{}", i - 1)
+            };
+            format!("[profile hop{i}]\nrole_arn = arn:aws:iam::111111111111:role/r{i}\nsource_profile = {source}\n")
+        }))
+        .collect();
+    world.write_config(&config);
+    world.write_credentials(BASE_KEYS);
+    assume_json(&world, &["hop50"]);
+    assert_eq!(sts.actions().len(), 50);
 }
 
 #[test]

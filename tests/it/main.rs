@@ -7,7 +7,6 @@ mod completions;
 mod doctor;
 mod errors;
 mod hardening;
-mod integration;
 mod shells;
 mod sso;
 mod tls;
