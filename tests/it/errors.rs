@@ -1,10 +1,8 @@
 //! One test per row of the design's error table: the message says what happened and what to do,
 //! the exit code is 1 (AWS side) or 2 (usage/config), and nothing reaches stdout.
 
-mod common;
-
-use common::fake_sts::{Behaviour, FakeSts};
-use common::{World, BASE_KEYS, ONE_HOP};
+use crate::common::fake_sts::{Behaviour, FakeSts};
+use crate::common::{self, World, BASE_KEYS, ONE_HOP};
 use std::time::Duration;
 
 fn world_answering(behaviour: Behaviour) -> (FakeSts, World) {
@@ -148,20 +146,6 @@ fn an_unknown_profile_suggests_the_nearest_names() {
 }
 
 #[test]
-fn a_source_profile_loop_is_shown_whole() {
-    let world = World::with_endpoint("http://127.0.0.1:9");
-    world.write_config(
-        "[profile a]\nrole_arn = arn:aws:iam::111111111111:role/a\nsource_profile = b\n\
-         [profile b]\nrole_arn = arn:aws:iam::111111111111:role/b\nsource_profile = c\n\
-         [profile c]\nrole_arn = arn:aws:iam::111111111111:role/c\nsource_profile = a\n",
-    );
-    world
-        .run(&["assume", "--json", "a"])
-        .failure(2)
-        .stderr_has("source_profile loop: a → b → c → a");
-}
-
-#[test]
 fn a_refused_port_fails_fast_naming_the_endpoint() {
     let port = common::free_port();
     let world = World::with_endpoint(&format!("http://127.0.0.1:{port}"));
@@ -224,38 +208,46 @@ fn malformed_answers_and_server_errors_are_reported_not_dumped() {
     assert_eq!(sts.actions().len(), 3, "retried, then gave up");
 }
 
+/// The one table of bad configuration: each is one line on stderr, exit 2, nothing on stdout.
 #[test]
-fn configuration_errors_are_one_line_and_exit_2() {
+fn bad_configuration_is_one_clear_line_and_exit_2() {
     let world = World::with_endpoint("http://127.0.0.1:9");
-    let cases: &[(&str, &str)] = &[
-        (
-            "[profile x]\nrole_arn = arn:aws:iam::111111111111:role/x\nsource_profile = y\ncredential_source = Environment\n[profile y]\n",
-            "sets both source_profile and credential_source",
-        ),
-        (
-            "[profile x]\nrole_arn = arn:aws:iam::111111111111:role/x\n",
-            "no source_profile or credential_source",
-        ),
-        (
-            "[profile x]\nrole_arn = arn:aws:iam::111111111111:role/x\nsource_profile = nope\n",
-            "names source_profile `nope`, which does not exist",
-        ),
-        ("[profile x]\nregion = eu-west-1\n", "profile `x` has no credentials"),
-        (
-            "[profile x]\nrole_arn = not-an-arn\nsource_profile = x\n",
-            "which is not a role ARN",
-        ),
-        (
-            "[profile x]\nrole_arn = arn:aws:iam::111111111111:role/x\nsource_profile = y\nduration_seconds = soon\n[profile y]\naws_access_key_id = a\naws_secret_access_key = b\n",
-            "duration_seconds `soon`",
-        ),
-        ("[profile x\nfoo", "does not parse"),
+    let chain50: String = (1..=50)
+        .map(|i| {
+            format!(
+                "[profile hop{i}]\nrole_arn = arn:aws:iam::111111111111:role/r{i}\nsource_profile = hop{}\n",
+                i - 1
+            )
+        })
+        .collect::<String>()
+        + "[profile hop0]\nrole_arn = arn:aws:iam::111111111111:role/r0\nsource_profile = hop50\n";
+    let cases: Vec<(String, &str, &str)> = vec![
+        ("[profile x\nfoo".into(), "x", "does not parse"),
+        ("[profile x]\nrole_arn\n".into(), "x", "does not parse"),
+        ("[profile x]\n= value\n".into(), "x", "does not parse"),
+        ("[profile x]\nrole_arn = arn:aws:iam::111111111111:role/x\nsource_profile = y\ncredential_source = Environment\n[profile y]\n".into(), "x", "sets both source_profile and credential_source"),
+        ("[profile x]\nrole_arn = arn:aws:iam::111111111111:role/x\n".into(), "x", "no source_profile or credential_source"),
+        ("[profile x]\nrole_arn = arn:aws:iam::111111111111:role/x\nsource_profile = nope\n".into(), "x", "names source_profile `nope`, which does not exist"),
+        ("[profile x]\nregion = eu-west-1\n".into(), "x", "profile `x` has no credentials"),
+        ("[profile x]\nrole_arn = arn:aws:iam::111111111111:role/x\nsource_profile = x\n".into(), "x", "source_profile loop: x → x"),
+        ("[profile a]\nrole_arn = arn:aws:iam::111111111111:role/a\nsource_profile = b\n\
+          [profile b]\nrole_arn = arn:aws:iam::111111111111:role/b\nsource_profile = c\n\
+          [profile c]\nrole_arn = arn:aws:iam::111111111111:role/c\nsource_profile = a\n".into(), "a", "source_profile loop: a → b → c → a"),
+        (chain50, "hop50", "source_profile loop: hop50 → hop49"),
+        ("[profile x]\nrole_arn = not-an-arn\nsource_profile = x\n".into(), "x", "which is not a role ARN"),
+        ("[profile x]\nrole_arn = arn:aws:iam::111111111111\nsource_profile = x\n".into(), "x", "is not a role ARN"),
+        ("[profile x]\nrole_arn = arn:aws:iam::111111111111:user/x\nsource_profile = x\n".into(), "x", "is not a role ARN"),
+        ("[profile x]\nrole_arn = arn:aws:iam::111111111111:role/x\nsource_profile = y\nduration_seconds = soon\n[profile y]\naws_access_key_id = a\naws_secret_access_key = b\n".into(), "x", "duration_seconds `soon`"),
+        ("[profile y]\naws_access_key_id = a\naws_secret_access_key = b\n[profile x]\nrole_arn = arn:aws:iam::111111111111:role/x\nsource_profile = y\nduration_seconds = 99999\n".into(), "x", "STS allows 15m to 12h"),
+        ("[profile y]\naws_access_key_id = a\naws_secret_access_key = b\n[profile x]\nrole_arn = arn:aws:iam::111111111111:role/x\nsource_profile = y\nregion = Mars\n".into(), "x", "is not a region name"),
+        ("[profile x]\naws_access_key_id = a\n".into(), "x", "needs both aws_access_key_id and aws_secret_access_key"),
+        ("[profile x]\nrole_arn = arn:aws:iam::111111111111:role/x\ncredential_source = Laptop\n".into(), "x", "use Environment, Ec2InstanceMetadata or EcsContainer"),
     ];
-    for (config, message) in cases {
+    for (config, target, message) in &cases {
         world.write_config(config);
-        let run = world.run(&["assume", "--json", "x"]).failure(2);
+        let run = world.run(&["assume", "--json", target]).failure(2);
         run.stderr_has(message);
-        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{config}\n{}", run.stderr);
     }
     world.write_config(ONE_HOP);
     world

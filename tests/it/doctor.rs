@@ -1,26 +1,14 @@
 //! `rolecall doctor`: each check finds what it is for and says what to do.
 
-mod common;
-
-use common::fake_sts::{Behaviour, FakeSts};
-use common::{require_tool, Run, World, BASE_KEYS, ONE_HOP};
+use crate::common::fake_sts::{Behaviour, FakeSts};
+use crate::common::{Run, Shell, World, BASE_KEYS, ONE_HOP};
 use std::os::unix::fs::PermissionsExt;
 
+/// `body` in `bash -u` (not -e: doctor's exit status is looked at), with the integration
+/// loaded or not.
 fn in_bash(world: &World, init: bool, body: &str) -> Run {
-    let mut command = world.command(require_tool("bash"));
-    let init = if init {
-        "eval \"$(rolecall init bash)\"\n"
-    } else {
-        ""
-    };
-    command.args([
-        "--norc",
-        "--noprofile",
-        "-u",
-        "-c",
-        &format!("{init}{body}"),
-    ]);
-    Run::of(command)
+    let bash = Shell::new(world, "bash").no_errexit();
+    if init { bash } else { bash.bare() }.run(body)
 }
 
 #[test]

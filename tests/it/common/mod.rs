@@ -1,13 +1,15 @@
 //! The test world: a temporary HOME with its own ~/.aws, a real STS peer (moto_server) or the
 //! tests' own fault-injecting STS on a free loopback port, and the rolecall binary run inside it,
-//! detached from any terminal so nothing ever waits for a person.
-
-#![allow(dead_code)]
+//! detached from any terminal so nothing ever waits for a person; `shell` drives bash, zsh and
+//! fish with the integration loaded, and `Tmux` gives one of them a terminal.
 
 pub mod fake_sso;
 pub mod fake_sts;
 #[path = "../../src/shell/hostile.rs"]
 pub mod hostile;
+pub mod shell;
+
+pub use shell::{environment_of, eval_assume, Shell, SHELLS};
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -210,9 +212,31 @@ pub struct Run {
 }
 
 impl Run {
-    pub fn of(mut command: Command) -> Run {
+    pub fn of(command: Command) -> Run {
+        Run::collect(command, None)
+    }
+
+    /// As `of`, with `input` written to the command's standard input.
+    pub fn feeding(command: Command, input: &str) -> Run {
+        Run::collect(command, Some(input))
+    }
+
+    fn collect(mut command: Command, input: Option<&str>) -> Run {
         let started = Instant::now();
-        let output: Output = command.output().expect("run command");
+        let output: Output = match input {
+            None => command.output().expect("run command"),
+            Some(input) => {
+                command
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped());
+                let mut child = command.spawn().expect("start command");
+                let mut stdin = child.stdin.take().unwrap();
+                stdin.write_all(input.as_bytes()).unwrap();
+                drop(stdin);
+                child.wait_with_output().expect("run command")
+            }
+        };
         let run = Run {
             status: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -295,76 +319,6 @@ pub const DESIGN_VARIABLES: [&str; 10] = [
     "ROLECALL_ROLE_ARN",
     "ROLECALL_EXPIRES",
 ];
-
-/// A non-interactive shell with strict options (bash `-eu`, zsh `-eu` after compinit, fish
-/// without config), the integration loaded with `init_flags`, then `body`.
-pub fn run_shell(world: &World, shell: &str, init_flags: &str, body: &str) -> Run {
-    let program = require_tool(shell);
-    let mut command = world.command(program);
-    let script = match shell {
-        "bash" => {
-            command.args(["--norc", "--noprofile", "-eu", "-c"]);
-            format!("eval \"$(rolecall init bash {init_flags})\"\n{body}")
-        }
-        "zsh" => {
-            command.args(["--no-rcs", "-eu", "-c"]);
-            format!(
-                "autoload -Uz compinit; compinit -u -D\neval \"$(rolecall init zsh {init_flags})\"\n{body}"
-            )
-        }
-        _ => {
-            command.args(["--no-config", "-c"]);
-            format!("rolecall init fish {init_flags} | source\n{body}")
-        }
-    };
-    command.arg(script);
-    Run::of(command)
-}
-
-/// An interactive shell (`bash -i`, `zsh -i`, `fish -i`) reading `lines` from its standard input
-/// after its rc file `rc` (ZDOTDIR and the fish config directory point into the world's HOME):
-/// for what only an interactive shell does, such as running prompt hooks between commands.
-/// Prompts and errors arrive on stderr.
-pub fn interactive_shell(world: &World, shell: &str, rc: &str, lines: &str) -> Run {
-    use std::process::Stdio;
-    let program = require_tool(shell);
-    let home = world.home();
-    let mut command = world.command(program);
-    match shell {
-        "bash" => {
-            std::fs::write(home.join(".bashrc"), rc).unwrap();
-            command.arg("--rcfile").arg(home.join(".bashrc")).arg("-i");
-        }
-        "zsh" => {
-            std::fs::write(home.join(".zshrc"), rc).unwrap();
-            command.env("ZDOTDIR", home).arg("-i");
-        }
-        _ => {
-            std::fs::create_dir_all(home.join(".config/fish")).unwrap();
-            std::fs::write(home.join(".config/fish/config.fish"), rc).unwrap();
-            command.arg("-i");
-        }
-    }
-    command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let started = Instant::now();
-    let mut child = command.spawn().expect("start the shell");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(lines.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    Run {
-        status: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        elapsed: started.elapsed(),
-    }
-}
 
 /// Puts a `rolecall` first on PATH that appends each call's arguments to `log` and then runs
 /// the real binary, to count the processes a shell hook starts. Returns that PATH.

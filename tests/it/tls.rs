@@ -3,9 +3,7 @@
 //! certificate from an unknown authority, or for another host name, is refused with a message
 //! that says what to fix.
 
-mod common;
-
-use common::{require_tool, Moto, Run, World, BASE_KEYS, ONE_HOP};
+use crate::common::{require_tool, Moto, Run, World, BASE_KEYS, ONE_HOP};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -2,10 +2,8 @@
 //! cached, asks the portal for the profile's role credentials (the tests' own portal: moto has
 //! none), then exports them, or assumes a role with them at moto_server.
 
-mod common;
-
-use common::fake_sso::{FakeSso, ACCESS_KEY_ID};
-use common::{Run, World};
+use crate::common::fake_sso::{FakeSso, ACCESS_KEY_ID};
+use crate::common::{self, Run, World};
 use std::process::Command;
 
 const CONFIG: &str = "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n\

@@ -1,10 +1,11 @@
 //! Faults, hostile values, concurrency and bad configuration: nothing hangs, nothing runs that
 //! should not, and the shell keeps what it had.
 
-mod common;
-
-use common::fake_sts::{Behaviour, FakeSts};
-use common::{require_tool, Moto, Run, World, BASE_KEYS};
+use crate::common::fake_sts::{Behaviour, FakeSts};
+use crate::common::shell::Around;
+use crate::common::{
+    self, environment_of, eval_assume, Moto, Run, Shell, World, BASE_KEYS, SHELLS,
+};
 use std::time::Duration;
 
 const CONFIG: &str = "[profile base]\nregion = eu-west-1\n\
@@ -23,41 +24,52 @@ fn world_at(endpoint: &str) -> World {
     world
 }
 
-/// `assume ARGS` through the bash integration; the environment before and after, the failure
-/// text, and the time the assume took.
-fn assume_in_bash(world: &World, args: &str) -> (String, String, String, Duration) {
-    let bash = require_tool("bash");
-    let mut command = world.command(bash);
-    command.args([
-        "--norc",
-        "--noprofile",
-        "-eu",
-        "-c",
-        &format!(
-            "eval \"$(rolecall init bash)\"\nexport AWS_PROFILE=kept\nenv -0\nprintf '\\n--split--\\n'\n\
-             start=$(date +%s%N)\nassume {args} || echo \"status=$?\" >&2\nend=$(date +%s%N)\n\
-             echo \"elapsed_ms=$(( (end - start) / 1000000 ))\" >&2\nenv -0; true"
-        ),
-    ]);
-    let run = Run::of(command).success();
-    let (before, after) = run.stdout.split_once("\n--split--\n").unwrap();
-    let elapsed_ms: u64 = run
-        .stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("elapsed_ms="))
-        .unwrap()
-        .parse()
-        .unwrap();
-    (
-        before.to_string(),
-        after.to_string(),
-        run.stderr,
-        Duration::from_millis(elapsed_ms),
-    )
+/// Checks that the assume failed with `status` and `message`, within the timeout, and left the
+/// environment as it was.
+fn assert_failed_alone(around: &Around, what: &str, status: &str, message: &str) {
+    assert!(around.stderr.contains(status), "{what}: {}", around.stderr);
+    assert!(around.stderr.contains(message), "{what}: {}", around.stderr);
+    assert_eq!(
+        around.before, around.after,
+        "{what}: the environment changed"
+    );
+    assert!(
+        around.elapsed < TIMEOUT + SLACK,
+        "{what}: took {:?}",
+        around.elapsed
+    );
 }
 
 #[test]
-fn every_sts_fault_gives_its_message_in_time_and_leaves_the_shell_alone() {
+fn a_failed_assume_gives_its_message_in_time_and_leaves_the_environment_byte_for_byte() {
+    // In each shell: an unknown profile, a refused port, and access denied.
+    let config_only = world_at("http://127.0.0.1:9");
+    let refused = world_at(&format!("http://127.0.0.1:{}", common::free_port()));
+    let denied_sts = FakeSts::start(Behaviour::sts_error(
+        403,
+        "AccessDenied",
+        "User: arn:aws:iam::123456789012:user/ana is not authorized to perform: sts:AssumeRole",
+    ));
+    let denied = world_at(&denied_sts.endpoint);
+    let mut longest = Duration::ZERO;
+    for shell in SHELLS {
+        for (world, target, status, message) in [
+            (
+                &config_only,
+                "no-such-profile",
+                "status=2",
+                "no profile named",
+            ),
+            (&refused, "demo-admin", "status=1", "could not be reached"),
+            (&denied, "demo-admin", "status=1", "access denied"),
+        ] {
+            let around = Shell::new(world, shell).compinit().around_assume(target);
+            assert_failed_alone(&around, &format!("{shell} {target}"), status, message);
+            longest = longest.max(around.elapsed);
+        }
+    }
+
+    // In bash, every fault of STS the fake one can play.
     let error = Behaviour::sts_error;
     let cases: Vec<(&str, Behaviour, &str, &str)> = vec![
         (
@@ -179,17 +191,13 @@ fn every_sts_fault_gives_its_message_in_time_and_leaves_the_shell_alone() {
             "did not answer within 3s",
         ),
     ];
-    let mut longest = Duration::ZERO;
-    let count = cases.len() + 3;
+    let count = cases.len() + 2 + 3 * SHELLS.len();
     for (name, behaviour, status, message) in cases {
         let sts = FakeSts::start(behaviour);
         let world = world_at(&sts.endpoint);
-        let (before, after, stderr, elapsed) = assume_in_bash(&world, "demo-admin");
-        assert!(stderr.contains(status), "{name}: {stderr}");
-        assert!(stderr.contains(message), "{name}: {stderr}");
-        assert_eq!(before, after, "{name}: the environment changed");
-        assert!(elapsed < TIMEOUT + SLACK, "{name}: took {elapsed:?}");
-        longest = longest.max(elapsed);
+        let around = Shell::new(&world, "bash").around_assume("demo-admin");
+        assert_failed_alone(&around, name, status, message);
+        longest = longest.max(around.elapsed);
     }
     // A rejected MFA code, on GetSessionToken.
     let sts = FakeSts::start(Behaviour::sts_error(
@@ -198,35 +206,65 @@ fn every_sts_fault_gives_its_message_in_time_and_leaves_the_shell_alone() {
         "MultiFactorAuthentication failed with invalid MFA one time pass code.",
     ));
     let world = world_at(&sts.endpoint);
-    let (before, after, stderr, elapsed) = assume_in_bash(&world, "mfa --mfa-token 123456");
-    assert!(stderr.contains("the MFA code was rejected"), "{stderr}");
-    assert_eq!(before, after);
-    longest = longest.max(elapsed);
-    // A refused port.
-    let world = world_at(&format!("http://127.0.0.1:{}", common::free_port()));
-    let (before, after, stderr, elapsed) = assume_in_bash(&world, "demo-admin");
+    let around = Shell::new(&world, "bash").around_assume("mfa --mfa-token 123456");
     assert!(
-        stderr.contains("could not be reached") && stderr.contains("status=1"),
-        "{stderr}"
+        around.stderr.contains("the MFA code was rejected"),
+        "{}",
+        around.stderr
     );
-    assert_eq!(before, after);
-    longest = longest.max(elapsed);
+    assert_eq!(around.before, around.after);
+    longest = longest.max(around.elapsed);
     // A slow answer within the timeout succeeds.
     let sts = FakeSts::start(Behaviour::Delayed(
         Duration::from_millis(1500),
         Box::new(Behaviour::grant()),
     ));
     let world = world_at(&sts.endpoint);
-    let (_, after, stderr, elapsed) = assume_in_bash(&world, "demo-admin");
-    assert!(!stderr.contains("status="), "{stderr}");
-    assert!(after.contains("ROLECALL_PROFILE=demo-admin"));
-    longest = longest.max(elapsed);
+    let around = Shell::new(&world, "bash").around_assume("demo-admin");
+    assert!(!around.stderr.contains("status="), "{}", around.stderr);
+    assert!(around.after.contains("ROLECALL_PROFILE=demo-admin"));
+    longest = longest.max(around.elapsed);
     eprintln!("fault cases: {count}; longest: {longest:?}");
 }
 
 #[test]
-fn hostile_credentials_from_sts_stay_inert_end_to_end_in_each_shell() {
-    // XML 1.0 cannot carry most control characters, so an STS answer cannot either.
+fn hostile_credentials_from_sts_stay_inert_in_each_shell() {
+    // Written by hand, evaluated as `assume` prints them, without the integration.
+    let secret = "a'b\"c$(touch pwned)`touch pwned2`\\n%s\\\n\ttab;rm -rf x|&<>*?~!#";
+    let token = "tok\u{e9}n with spaces \u{7f}[31m and $HOME and ${HOME} and \\'";
+    let sts = FakeSts::start(Behaviour::Grant {
+        access_key_id: "ASIA$(touch pwned3)".into(),
+        secret_access_key: secret.into(),
+        session_token: token.into(),
+    });
+    let world = world_at(&sts.endpoint);
+    for shell in SHELLS {
+        let body = format!("{}\nenv -0", eval_assume(shell, "demo-admin"));
+        let run = Shell::new(&world, shell).bare().run(&body).success();
+        let env = environment_of(&run.stdout);
+        assert_eq!(
+            env.get("AWS_SECRET_ACCESS_KEY").map(String::as_str),
+            Some(secret),
+            "{shell}: {}",
+            run.stderr
+        );
+        assert_eq!(
+            env.get("AWS_SESSION_TOKEN").map(String::as_str),
+            Some(token),
+            "{shell}"
+        );
+        assert_eq!(
+            env.get("AWS_ACCESS_KEY_ID").map(String::as_str),
+            Some("ASIA$(touch pwned3)"),
+            "{shell}"
+        );
+    }
+    for sentinel in ["pwned", "pwned2", "pwned3"] {
+        assert!(!world.home().join(sentinel).exists(), "{sentinel} ran");
+    }
+
+    // Generated, end to end through the function. XML 1.0 cannot carry most control
+    // characters, so an STS answer cannot either.
     let strings = common::hostile::hostile_strings(120, true);
     let grants: Vec<Behaviour> = strings
         .iter()
@@ -236,31 +274,13 @@ fn hostile_credentials_from_sts_stay_inert_end_to_end_in_each_shell() {
             session_token: format!("token-{s}"),
         })
         .collect();
-    for shell in ["bash", "zsh", "fish"] {
+    let each = "assume demo-admin --no-cache\nprintf '%s\\0%s\\0' \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\"\n";
+    for shell in SHELLS {
         let sts = FakeSts::start(Behaviour::Sequence(grants.clone()));
         let world = world_at(&sts.endpoint);
-        let program = require_tool(shell);
-        let mut command = world.command(program);
-        let (flags, each) = match shell {
-            "bash" => (
-                vec!["--norc", "--noprofile", "-eu", "-c"],
-                "assume demo-admin --no-cache\nprintf '%s\\0%s\\0' \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\"\n",
-            ),
-            "zsh" => (
-                vec!["--no-rcs", "-eu", "-c"],
-                "assume demo-admin --no-cache\nprintf '%s\\0%s\\0' \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\"\n",
-            ),
-            _ => (
-                vec!["--no-config", "-c"],
-                "assume demo-admin --no-cache\nprintf '%s\\0%s\\0' \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\"\n",
-            ),
-        };
-        let init = match shell {
-            "fish" => "rolecall init fish | source\n".to_string(),
-            _ => format!("eval \"$(rolecall init {shell})\"\n"),
-        };
-        command.args(flags).arg(init + &each.repeat(strings.len()));
-        let run = Run::of(command).success();
+        let run = Shell::new(&world, shell)
+            .run(&each.repeat(strings.len()))
+            .success();
         let values: Vec<&str> = run.stdout.split('\0').collect();
         for (index, expected) in strings.iter().enumerate() {
             assert_eq!(values[2 * index], expected, "{shell}: secret {index}");
@@ -332,38 +352,6 @@ fn thirty_two_simultaneous_assumes_make_one_sts_call_and_keep_the_cache_valid() 
 }
 
 #[test]
-fn bad_configuration_is_one_clear_line_and_exit_2() {
-    let world = World::with_endpoint("http://127.0.0.1:9");
-    let chain50: String = (1..=50)
-        .map(|i| {
-            format!(
-                "[profile hop{i}]\nrole_arn = arn:aws:iam::111111111111:role/r{i}\nsource_profile = hop{}\n",
-                i - 1
-            )
-        })
-        .collect::<String>()
-        + "[profile hop0]\nrole_arn = arn:aws:iam::111111111111:role/r0\nsource_profile = hop50\n";
-    let cases: Vec<(String, &str, &str)> = vec![
-        ("[profile x]\nrole_arn\n".into(), "x", "does not parse"),
-        ("[profile x]\n= value\n".into(), "x", "does not parse"),
-        ("[profile x]\nrole_arn = arn:aws:iam::111111111111:role/x\nsource_profile = x\n".into(), "x", "source_profile loop: x → x"),
-        (chain50, "hop50", "source_profile loop: hop50 → hop49"),
-        ("[profile x]\nrole_arn = arn:aws:iam::111111111111\nsource_profile = x\n".into(), "x", "is not a role ARN"),
-        ("[profile x]\nrole_arn = arn:aws:iam::111111111111:user/x\nsource_profile = x\n".into(), "x", "is not a role ARN"),
-        ("[profile y]\naws_access_key_id = a\naws_secret_access_key = b\n[profile x]\nrole_arn = arn:aws:iam::111111111111:role/x\nsource_profile = y\nduration_seconds = 99999\n".into(), "x", "STS allows 15m to 12h"),
-        ("[profile y]\naws_access_key_id = a\naws_secret_access_key = b\n[profile x]\nrole_arn = arn:aws:iam::111111111111:role/x\nsource_profile = y\nregion = Mars\n".into(), "x", "is not a region name"),
-        ("[profile x]\naws_access_key_id = a\n".into(), "x", "needs both aws_access_key_id and aws_secret_access_key"),
-        ("[profile x]\nrole_arn = arn:aws:iam::111111111111:role/x\ncredential_source = Laptop\n".into(), "x", "use Environment, Ec2InstanceMetadata or EcsContainer"),
-    ];
-    for (config, target, message) in &cases {
-        world.write_config(config);
-        let run = world.run(&["assume", "--json", target]).failure(2);
-        run.stderr_has(message);
-        assert_eq!(run.stderr.lines().count(), 1, "{config}\n{}", run.stderr);
-    }
-}
-
-#[test]
 fn duplicate_sections_merge_as_the_aws_sdks_do() {
     let world = World::with_endpoint("http://127.0.0.1:9");
     world.write_config(
@@ -373,21 +361,6 @@ fn duplicate_sections_merge_as_the_aws_sdks_do() {
         world.run(&["profiles", "--long"]).success().stdout,
         "x\t\tsecond\n"
     );
-}
-
-#[test]
-fn a_fifty_hop_chain_resolves_and_assumes_each_hop() {
-    let sts = FakeSts::start(Behaviour::grant());
-    let world = world_at(&sts.endpoint);
-    let config: String = std::iter::once(CONFIG.to_string())
-        .chain((1..=50).map(|i| {
-            let source = if i == 1 { "base".to_string() } else { format!("hop{}", i - 1) };
-            format!("[profile hop{i}]\nrole_arn = arn:aws:iam::111111111111:role/r{i}\nsource_profile = {source}\n")
-        }))
-        .collect();
-    world.write_config(&config);
-    world.run(&["assume", "--json", "hop50"]).success();
-    assert_eq!(sts.actions().len(), 50);
 }
 
 /// Profile names may hold `%:/@+` (the AWS parser drops any other name); descriptions may hold
@@ -402,13 +375,9 @@ fn hostile_names_and_descriptions_stay_inert_in_completion_prompt_and_errors() {
     world.write_config(HOSTILE_CONFIG);
     world.write_credentials(BASE_KEYS);
     // fish completion: the name as it is, the description with its escapes made visible.
-    let mut command = world.command(require_tool("fish"));
-    command.args([
-        "--no-config",
-        "-c",
-        "rolecall init fish | source\ncomplete -C 'assume 50'",
-    ]);
-    let run = Run::of(command).success();
+    let run = Shell::new(&world, "fish")
+        .run("complete -C 'assume 50'")
+        .success();
     assert!(
         run.stdout.starts_with(
             "50%:off@team/x+y\t$(touch pwned) `touch pwned` \\x1b[2J\\x1b]0;owned\\x07"
@@ -418,28 +387,19 @@ fn hostile_names_and_descriptions_stay_inert_in_completion_prompt_and_errors() {
     );
     assert!(!run.stdout.contains('\u{1b}'));
     // bash completion, then assuming it and drawing the prompt.
-    let mut command = world.command(require_tool("bash"));
-    command.args([
-        "--norc",
-        "--noprofile",
-        "-eu",
-        "-c",
-        "eval \"$(rolecall init bash)\"\nCOMP_WORDS=(assume 50); COMP_CWORD=1\n__rolecall_complete assume 50 assume\n\
-         printf '%s\\n' \"${COMPREPLY[@]}\"\nassume \"${COMPREPLY[0]}\"\nPS1='$ '\n__rolecall_hook\nprintf '%s\\n' \"$PS1\"",
-    ]);
-    let run = Run::of(command).success();
+    let run = Shell::new(&world, "bash")
+        .run(
+            "COMP_WORDS=(assume 50); COMP_CWORD=1\n__rolecall_complete assume 50 assume\n\
+             printf '%s\\n' \"${COMPREPLY[@]}\"\nassume \"${COMPREPLY[0]}\"\nPS1='$ '\n__rolecall_hook\nprintf '%s\\n' \"$PS1\"",
+        )
+        .success();
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines[0], "50%:off@team/x+y");
     assert!(lines[1].starts_with("[50%:off@team/x+y "), "{:?}", lines[1]);
     // zsh keeps the percent sign literal in its prompt.
-    let mut command = world.command(require_tool("zsh"));
-    command.args([
-        "--no-rcs",
-        "-eu",
-        "-c",
-        "eval \"$(rolecall init zsh)\"\nassume '50%:off@team/x+y' 2>/dev/null\nPROMPT='%% '\n__rolecall_precmd\nprint -rn -- ${(%)PROMPT}",
-    ]);
-    let run = Run::of(command).success();
+    let run = Shell::new(&world, "zsh")
+        .run("assume '50%:off@team/x+y' 2>/dev/null\nPROMPT='%% '\n__rolecall_precmd\nprint -rn -- ${(%)PROMPT}")
+        .success();
     assert!(
         run.stdout.starts_with("[50%:off@team/x+y "),
         "{:?}",
@@ -467,15 +427,7 @@ fn the_picker_shows_hostile_descriptions_inert() {
     let world = World::with_moto();
     world.write_config(HOSTILE_CONFIG);
     world.write_credentials(BASE_KEYS);
-    std::fs::write(
-        world.home().join(".bashrc"),
-        "PS1='RC$ '\neval \"$(rolecall init bash)\"\n",
-    )
-    .unwrap();
-    let tmux = common::Tmux::start(
-        &world,
-        &format!("bash --rcfile {}/.bashrc -i", world.home().display()),
-    );
+    let tmux = Shell::new(&world, "bash").before("PS1='RC$ '").terminal("");
     tmux.wait_for_text("RC$");
     tmux.line("assume");
     let screen = tmux.wait_for_text("profile>");
@@ -494,20 +446,19 @@ fn ctrl_c_at_the_mfa_prompt_exits_130_and_changes_nothing() {
     let world = World::with_moto();
     world.write_config(CONFIG);
     world.write_credentials(BASE_KEYS);
-    std::fs::create_dir_all(world.home().join(".config/fish")).unwrap();
-    for (shell, rc, start) in [
-        ("bash", ".bashrc", "bash --rcfile HOME/.bashrc -i"),
-        ("zsh", ".zshrc", "env ZDOTDIR=HOME zsh -i"),
-        ("fish", ".config/fish/config.fish", "fish"),
+    for (shell, setup) in [
+        ("bash", "PS1='RC$ '\nexport AWS_PROFILE=kept"),
+        ("zsh", "PROMPT='RC%% '\nexport AWS_PROFILE=kept"),
+        (
+            "fish",
+            "function fish_prompt; echo -n 'RC> '; end\nset -gx AWS_PROFILE kept",
+        ),
     ] {
-        let setup = match shell {
-            "bash" => "PS1='RC$ '\nexport AWS_PROFILE=kept\neval \"$(rolecall init bash)\"\n",
-            "zsh" => "PROMPT='RC%% '\nexport AWS_PROFILE=kept\neval \"$(rolecall init zsh)\"\n",
-            _ => "function fish_prompt; echo -n 'RC> '; end\nset -gx AWS_PROFILE kept\nrolecall init fish | source\n",
-        };
-        std::fs::write(world.home().join(rc), setup).unwrap();
-        let home = world.home().display().to_string();
-        let tmux = common::Tmux::start(&world, &start.replace("HOME", &home));
+        // fish with its own configuration, as a user starts it.
+        let tmux = Shell::new(&world, shell)
+            .before(setup)
+            .user_config()
+            .terminal("");
         tmux.wait_for_text("RC");
         tmux.line("assume mfa");
         tmux.wait_for_text("MFA code for arn:aws:iam::000000000000:mfa/ana:");
@@ -564,18 +515,20 @@ fn an_sts_error_code_and_message_cannot_drive_the_terminal() {
 fn fish_universal_variables_outlive_assume_and_unset() {
     let moto = Moto::start();
     let world = world_at(&moto.endpoint);
-    let fish = require_tool("fish");
     // Not --no-config: universal variables are kept only with it off.
-    let fish_run = |script: &str| {
-        let mut command = world.command(&fish);
-        command.args(["-c", script]);
-        let run = Run::of(command).success();
+    let fish_run = |shell: Shell, script: &str| {
+        let run = shell.user_config().run(script).success();
         assert!(!run.stderr.contains("rolecall:"), "{}", run.stderr);
         run
     };
-    fish_run("set -Ux AWS_PROFILE dev; set -Ux AWS_DEFAULT_REGION us-west-2");
+    let fish = || Shell::new(&world, "fish");
+    fish_run(
+        fish().bare(),
+        "set -Ux AWS_PROFILE dev; set -Ux AWS_DEFAULT_REGION us-west-2",
+    );
     let session = fish_run(
-        "rolecall init fish | source\nassume demo-admin\necho \"during=$AWS_PROFILE\"\n\
+        fish(),
+        "assume demo-admin\necho \"during=$AWS_PROFILE\"\n\
          assume --unset\necho \"after=$AWS_PROFILE $AWS_DEFAULT_REGION\"",
     );
     assert!(
@@ -588,7 +541,10 @@ fn fish_universal_variables_outlive_assume_and_unset() {
         "{}",
         session.stdout
     );
-    let later = fish_run("echo \"later=$AWS_PROFILE $AWS_DEFAULT_REGION\"");
+    let later = fish_run(
+        fish().bare(),
+        "echo \"later=$AWS_PROFILE $AWS_DEFAULT_REGION\"",
+    );
     assert_eq!(later.stdout, "later=dev us-west-2\n");
 }
 
@@ -598,8 +554,10 @@ fn errexit_users_keep_their_shell_and_the_status_their_prompt_shows() {
     let session = "export ROLECALL_PROFILE=demo-admin ROLECALL_EXPIRES=$(( $(date +%s) + 2990 ))\n";
     let lines = "[ -e /nonexistent ] && echo yes\necho alive\n";
     for flags in ["", "--no-prompt --auto-refresh"] {
-        let rc = format!("eval \"$(rolecall init bash {flags})\"\n{session}PS1='[$?]> '\nset -e\n");
-        let run = common::interactive_shell(&world, "bash", &rc, lines);
+        let rc = format!("{session}PS1='[$?]> '\nset -e\n");
+        let run = Shell::new(&world, "bash")
+            .init(flags)
+            .interactive(&rc, lines);
         assert!(
             run.stdout.contains("alive"),
             "bash {flags}: the shell ended\n{}",
@@ -607,8 +565,9 @@ fn errexit_users_keep_their_shell_and_the_status_their_prompt_shows() {
         );
         assert!(run.stderr.contains("[1]> "), "bash {flags}: {}", run.stderr);
     }
-    let rc = format!("setopt err_exit\neval \"$(rolecall init zsh)\"\n{session}PROMPT='[%?]> '\n");
-    let run = common::interactive_shell(&world, "zsh", &rc, lines);
+    let run = Shell::new(&world, "zsh")
+        .before("setopt err_exit")
+        .interactive(&format!("{session}PROMPT='[%?]> '\n"), lines);
     let shown = run.stdout.clone() + &run.stderr;
     assert!(
         run.stdout.contains("alive"),
@@ -760,13 +719,9 @@ fn an_exported_complete_variable_changes_nothing() {
             run.stdout
         );
     }
-    let run = common::run_shell(
-        &world,
-        "bash",
-        "",
-        "export COMPLETE=bash\nassume demo-admin\nPS1='$ '\n__rolecall_hook\nprintf '%s' \"$PS1\"",
-    )
-    .success();
+    let run = Shell::new(&world, "bash")
+        .run("export COMPLETE=bash\nassume demo-admin\nPS1='$ '\n__rolecall_hook\nprintf '%s' \"$PS1\"")
+        .success();
     assert!(run.stdout.starts_with("[demo-admin "), "{}", run.stdout);
     assert!(run.stdout.ends_with("] $ "), "{}", run.stdout);
 }
@@ -870,16 +825,8 @@ fn config_files_that_never_end_or_block_are_refused_at_once() {
 #[test]
 fn the_picker_gives_the_terminal_back_when_killed() {
     let world = world_at("http://127.0.0.1:9");
-    std::fs::write(
-        world.home().join(".bashrc"),
-        "PS1='RC$ '\neval \"$(rolecall init bash)\"\n",
-    )
-    .unwrap();
     for signal in [libc::SIGTERM, libc::SIGHUP] {
-        let tmux = common::Tmux::start(
-            &world,
-            &format!("bash --rcfile {}/.bashrc -i", world.home().display()),
-        );
+        let tmux = Shell::new(&world, "bash").before("PS1='RC$ '").terminal("");
         tmux.wait_for_text("RC$");
         tmux.line("assume");
         tmux.wait_for_text("profile>");
@@ -910,13 +857,14 @@ fn the_picker_gives_the_terminal_back_when_killed() {
 #[test]
 fn fish_prompts_see_the_status_and_pipestatus_of_the_command_line() {
     let world = world_at("http://127.0.0.1:9");
-    let run = run_fish_without_config(
-        &world,
-        "function fish_prompt; echo \"status=$status pipestatus=$pipestatus\"; end\n\
-         rolecall init fish | source\nset -gx ROLECALL_PROFILE demo-admin\n\
+    let run = Shell::new(&world, "fish")
+        .before("function fish_prompt; echo \"status=$status pipestatus=$pipestatus\"; end")
+        .run(
+            "set -gx ROLECALL_PROFILE demo-admin\n\
          true | false; fish_prompt\nfalse | true | false; fish_prompt\nfalse; fish_prompt\n\
          not false; fish_prompt\nnot true | false; fish_prompt\ntrue; fish_prompt",
-    );
+        )
+        .success();
     let seen: Vec<&str> = run
         .stdout
         .lines()
@@ -935,12 +883,6 @@ fn fish_prompts_see_the_status_and_pipestatus_of_the_command_line() {
         "{}",
         run.stdout
     );
-}
-
-fn run_fish_without_config(world: &World, script: &str) -> Run {
-    let mut command = world.command(require_tool("fish"));
-    command.args(["--no-config", "-c", script]);
-    Run::of(command).success()
 }
 
 /// The soft core-file limit of a process, from /proc.
@@ -1016,27 +958,17 @@ fn bash_completes_profile_names_with_colons() {
          [profile team:dev]\nrole_arn = arn:aws:iam::111111111111:role/d\nsource_profile = base\n"
     ));
     // As bash splits the words at `:` (COMP_WORDBREAKS): only the part after the colon comes back.
-    let run = common::run_shell(
-        &world,
-        "bash",
-        "",
-        "COMP_WORDS=(assume team : pr); COMP_CWORD=3\n__rolecall_complete assume pr assume\n\
-         printf '%s,' \"${COMPREPLY[@]}\"; echo\n\
-         COMP_WORDS=(assume team :); COMP_CWORD=2\n__rolecall_complete assume : assume\n\
-         printf '%s,' \"${COMPREPLY[@]}\"; echo",
-    )
-    .success();
+    let run = Shell::new(&world, "bash")
+        .run(
+            "COMP_WORDS=(assume team : pr); COMP_CWORD=3\n__rolecall_complete assume pr assume\n\
+             printf '%s,' \"${COMPREPLY[@]}\"; echo\n\
+             COMP_WORDS=(assume team :); COMP_CWORD=2\n__rolecall_complete assume : assume\n\
+             printf '%s,' \"${COMPREPLY[@]}\"; echo",
+        )
+        .success();
     assert_eq!(run.stdout, "prod-admin,\ndev,prod-admin,\n");
     // And at a real terminal, Tab gives the whole name once.
-    std::fs::write(
-        world.home().join(".bashrc"),
-        "PS1='RC$ '\neval \"$(rolecall init bash)\"\n",
-    )
-    .unwrap();
-    let tmux = common::Tmux::start(
-        &world,
-        &format!("bash --rcfile {}/.bashrc -i", world.home().display()),
-    );
+    let tmux = Shell::new(&world, "bash").before("PS1='RC$ '").terminal("");
     tmux.wait_for_text("RC$");
     tmux.type_text("assume team:pr");
     tmux.press(&["Tab"]);
@@ -1072,22 +1004,20 @@ fn unusual_shell_options_load_the_integration_quietly() {
     let world = world_at("http://127.0.0.1:9");
     let session = "export ROLECALL_PROFILE=demo-admin ROLECALL_EXPIRES=$(( $(date +%s) + 2990 ))\n";
     // zsh: no warn_create_global warning for the integration's own variables.
-    let rc = format!(
-        "setopt warn_create_global\neval \"$(rolecall init zsh --auto-refresh)\"\n{session}PROMPT='Z> '\n"
-    );
-    let run = common::interactive_shell(&world, "zsh", &rc, "echo one\necho two\n");
+    let run = Shell::new(&world, "zsh")
+        .before("setopt warn_create_global")
+        .init("--auto-refresh")
+        .interactive(&format!("{session}PROMPT='Z> '\n"), "echo one\necho two\n");
     assert!(run.stdout.contains("two"), "{}", run.stderr);
     assert!(!run.stderr.contains("created globally"), "{}", run.stderr);
     // bash: an IFS of digits splits nothing of the integration's.
-    let rc = format!(
-        "IFS=0123456789\neval \"$(rolecall init bash --auto-refresh)\"\n{session}PS1='B> '\n"
-    );
-    let run = common::interactive_shell(
-        &world,
-        "bash",
-        &rc,
-        "echo \"pid=$ROLECALL_SHELL_PID self=$$\"\necho done\n",
-    );
+    let run = Shell::new(&world, "bash")
+        .before("IFS=0123456789")
+        .init("--auto-refresh")
+        .interactive(
+            &format!("{session}PS1='B> '\n"),
+            "echo \"pid=$ROLECALL_SHELL_PID self=$$\"\necho done\n",
+        );
     let pids = run
         .stdout
         .lines()

@@ -1,7 +1,6 @@
 //! The checked-in completion scripts are what the binary generates from its clap definitions.
 
-mod common;
-
+use crate::common;
 use std::process::Command;
 
 #[test]

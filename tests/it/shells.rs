@@ -1,13 +1,12 @@
-//! The shell integration (`rolecall init`) in real bash, zsh and fish: loading, the assume
-//! function, failures that change nothing, the prompt segment, completion, --cmd, auto-refresh,
-//! and shellcheck over every rendering.
+//! The shell integration in real bash, zsh and fish: what `assume` prints, evaluated as it is
+//! and through `rolecall init` (loading, the function, `--unset`, `assume -`, `--cmd`), every
+//! rendering of `rolecall init`, the prompt segment, completion, the picker, `status`, `prompt`,
+//! auto-refresh, aliases, and the exported variables used by the real AWS CLI.
 
-mod common;
-
-use common::fake_sts::{Behaviour, FakeSts};
-use common::{require_tool, run_shell, Run, Tmux, World, BASE_KEYS};
-use std::collections::BTreeMap;
-use std::process::Stdio;
+use crate::common::{
+    self, environment_of, eval_assume, require_tool, Run, Shell, World, BASE_KEYS, ONE_HOP, SHELLS,
+};
+use std::collections::{BTreeMap, BTreeSet};
 
 const CONFIG: &str = "[profile base]\nregion = eu-west-1\n\
 [profile prod-admin]\nrole_arn = arn:aws:iam::111111111111:role/admin\nsource_profile = base\n\
@@ -16,8 +15,6 @@ rolecall_description = Production admin\n\
 [profile dev]\nrole_arn = arn:aws:iam::222222222222:role/dev\nsource_profile = base\n\
 [profile mfa]\nrole_arn = arn:aws:iam::111111111111:role/mfa\nsource_profile = base\n\
 mfa_serial = arn:aws:iam::000000000000:mfa/ana\n";
-
-const SHELLS: [&str; 3] = ["bash", "zsh", "fish"];
 
 const FLAG_SETS: [&[&str]; 4] = [
     &[],
@@ -33,21 +30,110 @@ fn world() -> World {
     world
 }
 
-fn env_of(stdout: &str) -> BTreeMap<String, String> {
-    stdout
-        .split('\0')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+fn export(shell: &str, name: &str, value: &str) -> String {
+    match shell {
+        "fish" => format!("set -gx {name} {value}"),
+        _ => format!("export {name}={value}"),
+    }
+}
+
+/// The `__ROLECALL_…__` placeholders left in `text`: what `__ROLECALL_[A-Z_]*__` matches.
+fn placeholders_in(text: &str) -> Vec<&str> {
+    const PREFIX: &str = "__ROLECALL_";
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(at) = text[from..].find(PREFIX).map(|at| from + at) {
+        let name_start = at + PREFIX.len();
+        let name = &text[name_start..];
+        let run = name
+            .find(|c: char| !(c.is_ascii_uppercase() || c == '_'))
+            .unwrap_or(name.len());
+        if let Some(end) = name[..run].rfind("__") {
+            found.push(&text[at..name_start + end + 2]);
+        }
+        from = name_start;
+    }
+    found
+}
+
+#[test]
+fn placeholders_are_found_as_the_pattern_matches_them() {
+    assert_eq!(
+        placeholders_in("a __ROLECALL_CMD__ b __ROLECALL___ c"),
+        ["__ROLECALL_CMD__", "__ROLECALL___"]
+    );
+    assert!(placeholders_in("__rolecall_hook __ROLECALL_ __ROLECALL_X_y__").is_empty());
+}
+
+#[test]
+fn every_rendering_of_init_is_complete_and_clean() {
+    let world = World::with_endpoint("http://127.0.0.1:9");
+    let shellcheck = require_tool("shellcheck");
+    let fish = require_tool("fish");
+    for shell in SHELLS {
+        let mut renderings = BTreeSet::new();
+        // Each of --cmd NAME, --no-prompt and --auto-refresh, in all eight combinations.
+        for combination in 0..8 {
+            let mut args = vec!["init", shell];
+            if combination & 1 != 0 {
+                args.extend(["--cmd", "become"]);
+            }
+            if combination & 2 != 0 {
+                args.push("--no-prompt");
+            }
+            if combination & 4 != 0 {
+                args.push("--auto-refresh");
+            }
+            let what = args.join(" ");
+            let script = world.run(&args).success().stdout;
+            let left = placeholders_in(&script);
+            assert!(left.is_empty(), "{what}: placeholders left: {left:?}");
+            let markers: Vec<&str> = script
+                .lines()
+                .filter(|line| line.contains("# rolecall:"))
+                .collect();
+            assert!(markers.is_empty(), "{what}: marker lines left: {markers:?}");
+            let mut check = match shell {
+                "fish" => world.command(&fish),
+                _ => world.command(&shellcheck),
+            };
+            match shell {
+                "fish" => check.args(["--no-config", "--no-execute"]),
+                _ => check.args(["-s", "bash", "-"]),
+            };
+            let checked = Run::feeding(check, &script);
+            assert!(
+                checked.status == Some(0) && checked.stderr.is_empty(),
+                "{what}: not clean:\n{}{}",
+                checked.stdout,
+                checked.stderr
+            );
+            renderings.insert(script);
+        }
+        assert_eq!(
+            renderings.len(),
+            8,
+            "{shell}: two combinations render alike"
+        );
+    }
 }
 
 #[test]
 fn init_loads_silently_under_strict_modes_and_twice_adds_nothing_twice() {
     let world = World::with_endpoint("http://127.0.0.1:9");
     world.write_config(CONFIG);
+    // Loading prints nothing at all, in a world without a config as well.
+    let empty = World::with_endpoint("http://127.0.0.1:9");
     for shell in SHELLS {
         for flags in FLAG_SETS {
             let flags = flags.join(" ");
+            let quiet = Shell::new(&empty, shell)
+                .compinit()
+                .init(&flags)
+                .run("true")
+                .success();
+            assert_eq!(quiet.stdout, "", "{shell} {flags}");
+            assert_eq!(quiet.stderr, "", "{shell} {flags}");
             let (twice, count) = match shell {
                 "bash" => (
                     "eval \"$(rolecall init bash FLAGS)\"",
@@ -62,15 +148,12 @@ fn init_loads_silently_under_strict_modes_and_twice_adds_nothing_twice() {
                     "functions fish_prompt | grep -c __rolecall_original_fish_prompt; complete -c rolecall | count",
                 ),
             };
-            let once = run_shell(&world, shell, &flags, count).success();
+            let loaded = Shell::new(&world, shell).compinit().init(&flags);
+            let once = loaded.run(count).success();
             assert!(once.stderr.is_empty(), "{shell} {flags}: {}", once.stderr);
-            let again = run_shell(
-                &world,
-                shell,
-                &flags,
-                &format!("{}\n{count}", twice.replace("FLAGS", &flags)),
-            )
-            .success();
+            let again = loaded
+                .run(&format!("{}\n{count}", twice.replace("FLAGS", &flags)))
+                .success();
             assert!(again.stderr.is_empty(), "{shell} {flags}: {}", again.stderr);
             assert_eq!(
                 once.stdout, again.stdout,
@@ -81,54 +164,65 @@ fn init_loads_silently_under_strict_modes_and_twice_adds_nothing_twice() {
 }
 
 #[test]
-fn init_prints_nothing_when_loaded() {
-    let world = World::with_endpoint("http://127.0.0.1:9");
-    for shell in SHELLS {
-        let run = run_shell(&world, shell, "--auto-refresh", "true").success();
-        assert_eq!(run.stdout, "", "{shell}");
-        assert_eq!(run.stderr, "", "{shell}");
-    }
-}
-
-#[test]
-fn every_rendering_is_shellcheck_clean() {
-    let shellcheck = require_tool("shellcheck");
-    for shell in ["bash", "zsh"] {
-        for flags in FLAG_SETS {
-            let script = std::process::Command::new(common::BIN)
-                .args(["init", shell])
-                .args(flags)
-                .output()
-                .unwrap();
-            let mut check = std::process::Command::new(&shellcheck)
-                .args(["-s", "bash", "-"])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap();
-            use std::io::Write;
-            check
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(&script.stdout)
-                .unwrap();
-            let result = check.wait_with_output().unwrap();
-            assert!(
-                result.status.success(),
-                "shellcheck on init {shell} {flags:?}:\n{}",
-                String::from_utf8_lossy(&result.stdout)
-            );
-        }
-    }
-}
-
-#[test]
-fn assume_sets_every_variable_of_the_design_in_each_shell() {
+fn assume_sets_exactly_the_designed_variables_in_each_shell() {
     let world = world();
     for shell in SHELLS {
-        let run = run_shell(&world, shell, "", "assume prod-admin\nenv -0").success();
-        let env = env_of(&run.stdout);
+        // What `assume` prints, evaluated as it is, over stale values it must clear.
+        let body = [
+            export(shell, "AWS_SECURITY_TOKEN", "stale"),
+            export(shell, "AWS_DEFAULT_PROFILE", "stale"),
+            export(shell, "ROLECALL_PROFILE", "older"),
+            export(
+                shell,
+                "ROLECALL_ROLE_ARN",
+                "arn:aws:iam::999999999999:role/older",
+            ),
+            eval_assume(shell, "prod-admin"),
+            "env -0".to_string(),
+        ]
+        .join("\n");
+        let run = Shell::new(&world, shell).bare().run(&body).success();
+        let env = environment_of(&run.stdout);
+        assert!(
+            run.stderr.starts_with("prod-admin (eu-west-1)"),
+            "{shell}: {}",
+            run.stderr
+        );
+        // The cache makes a second call answer with the same credentials, as JSON.
+        let expected = world.run(&["assume", "--json", "-r", "eu-west-1", "prod-admin"]);
+        let expected: BTreeMap<String, String> =
+            serde_json::from_str(&expected.success().stdout).unwrap();
+        for name in common::DESIGN_VARIABLES {
+            assert_eq!(
+                env.get(name),
+                expected.get(name),
+                "{shell}: {name} differs from the JSON output"
+            );
+            assert!(env.contains_key(name), "{shell}: {name} not set");
+        }
+        assert_eq!(
+            env.get("ROLECALL_PREVIOUS").map(String::as_str),
+            Some("older")
+        );
+        assert_eq!(
+            env.get("ROLECALL_ROLE_ARN").map(String::as_str),
+            Some("arn:aws:iam::111111111111:role/admin")
+        );
+        assert!(
+            !env.contains_key("AWS_SECURITY_TOKEN"),
+            "{shell}: stale token kept"
+        );
+        assert!(
+            !env.contains_key("AWS_DEFAULT_PROFILE"),
+            "{shell}: stale profile kept"
+        );
+
+        // Through the function of the integration.
+        let run = Shell::new(&world, shell)
+            .compinit()
+            .run("assume prod-admin\nenv -0")
+            .success();
+        let env = environment_of(&run.stdout);
         for name in common::DESIGN_VARIABLES {
             assert!(
                 env.get(name).is_some_and(|v| !v.is_empty()),
@@ -144,85 +238,126 @@ fn assume_sets_every_variable_of_the_design_in_each_shell() {
     }
 }
 
-/// The environment before and after a failing assume, which must be identical.
-fn env_around_failure(world: &World, shell: &str, target: &str) -> (Run, String, String) {
-    let body = match shell {
-        "fish" => format!(
-            "set -gx AWS_PROFILE kept; set -gx ROLECALL_PROFILE kept\nenv -0; printf '\\n--split--\\n'\n\
-             assume {target}; echo status=$status >&2\nenv -0; true"
-        ),
-        _ => format!(
-            "export AWS_PROFILE=kept ROLECALL_PROFILE=kept\nenv -0; printf '\\n--split--\\n'\n\
-             assume {target} || echo status=$? >&2\nenv -0; true"
-        ),
+#[test]
+fn unset_clears_every_variable_and_minus_returns_to_the_previous_target() {
+    let world = world();
+    let left_of = |env: &BTreeMap<String, String>| -> Vec<&str> {
+        common::MANAGED_VARIABLES
+            .into_iter()
+            .filter(|name| env.contains_key(*name))
+            .collect()
     };
-    let run = run_shell(world, shell, "", &body).success();
-    let (before, after) = run.stdout.split_once("\n--split--\n").unwrap();
-    let (before, after) = (before.to_string(), after.to_string());
-    (run, before, after)
-}
-
-#[test]
-fn a_failing_assume_leaves_the_environment_byte_for_byte_as_it_was() {
-    let world = world();
-    let refused = World::with_endpoint(&format!("http://127.0.0.1:{}", common::free_port()));
-    refused.write_config(CONFIG);
-    refused.write_credentials(BASE_KEYS);
-    let denied_sts = FakeSts::start(Behaviour::sts_error(
-        403,
-        "AccessDenied",
-        "User: arn:aws:iam::123456789012:user/ana is not authorized to perform: sts:AssumeRole",
-    ));
-    let denied = World::with_endpoint(&denied_sts.endpoint);
-    denied.write_config(CONFIG);
-    denied.write_credentials(BASE_KEYS);
-    let cases = [
-        (&world, "no-such-profile", "status=2", "no profile named"),
-        (&refused, "prod-admin", "status=1", "could not be reached"),
-        (&denied, "prod-admin", "status=1", "access denied"),
-    ];
     for shell in SHELLS {
-        for (world, target, status, message) in cases {
-            let (run, before, after) = env_around_failure(world, shell, target);
-            assert!(
-                run.stderr.contains(status),
-                "{shell} {target}: {}",
-                run.stderr
-            );
-            assert!(
-                run.stderr.contains(message),
-                "{shell} {target}: {}",
-                run.stderr
-            );
-            assert_eq!(before, after, "{shell}: {target} changed the environment");
-        }
-    }
-}
+        // What `assume --unset` prints, evaluated as it is.
+        let body = [
+            eval_assume(shell, "prod-admin"),
+            eval_assume(shell, "--unset"),
+            "env -0".to_string(),
+        ]
+        .join("\n");
+        let run = Shell::new(&world, shell).bare().run(&body).success();
+        let left = left_of(&environment_of(&run.stdout));
+        assert!(left.is_empty(), "{shell}: {left:?} left after --unset");
 
-#[test]
-fn unset_clears_and_minus_returns_to_the_previous_target() {
-    let world = world();
-    for shell in SHELLS {
+        // Through the function, after going back and forth with `assume -`.
         let body = "assume prod-admin\nassume dev\nassume -\necho profile=$ROLECALL_PROFILE previous=$ROLECALL_PREVIOUS\n\
                     assume -\necho profile=$ROLECALL_PROFILE previous=$ROLECALL_PREVIOUS\n\
                     assume --unset\nenv -0";
-        let run = run_shell(&world, shell, "", body).success();
-        let (lines, env) = run.stdout.split_at(
-            run.stdout
-                .find("\n\0")
-                .unwrap_or(run.stdout.rfind("previous=").unwrap() + 30),
-        );
+        let run = Shell::new(&world, shell).compinit().run(body).success();
+        // The echoed lines end where the last of them does; `env -0` follows.
+        let last = run.stdout.rfind("previous=").unwrap();
+        let (lines, env) = run
+            .stdout
+            .split_at(last + run.stdout[last..].find('\n').unwrap() + 1);
         assert!(
             lines.contains("profile=prod-admin previous=dev\nprofile=dev previous=prod-admin"),
             "{shell}: {lines}"
         );
-        let env = env_of(env);
-        let left: Vec<_> = common::MANAGED_VARIABLES
-            .iter()
-            .filter(|k| env.contains_key(**k))
-            .collect();
+        let left = left_of(&environment_of(env));
         assert!(left.is_empty(), "{shell}: {left:?} after --unset");
     }
+}
+
+#[test]
+fn the_aws_cli_accepts_the_exported_variables_as_the_assumed_role() {
+    require_tool("aws");
+    let world = World::with_moto();
+    world.write_config(ONE_HOP);
+    world.write_credentials(BASE_KEYS);
+    let body = format!(
+        "{}\naws sts get-caller-identity --query Arn --output text >&2",
+        eval_assume("bash", "demo-admin")
+    );
+    let run = Shell::new(&world, "bash").bare().run(&body).success();
+    let arn = format!(
+        "arn:aws:sts::111111111111:assumed-role/admin/{}",
+        common::expected_session_name()
+    );
+    assert!(run.stderr.contains(&arn), "{}", run.stderr);
+}
+
+#[test]
+fn the_aws_cli_uses_rolecall_as_a_credential_process() {
+    require_tool("aws");
+    let world = World::with_moto();
+    world.write_config(&format!(
+        "{ONE_HOP}[profile via-rolecall]\ncredential_process = rolecall credential-process demo-admin\nregion = us-east-1\n"
+    ));
+    world.write_credentials(BASE_KEYS);
+    let mut command = world.command("aws");
+    command.args([
+        "--profile",
+        "via-rolecall",
+        "sts",
+        "get-caller-identity",
+        "--query",
+        "Arn",
+        "--output",
+        "text",
+    ]);
+    let run = Run::of(command).success();
+    assert_eq!(
+        run.stdout.trim(),
+        format!(
+            "arn:aws:sts::111111111111:assumed-role/admin/{}",
+            common::expected_session_name()
+        )
+    );
+}
+
+#[test]
+fn on_a_terminal_assume_prints_no_secrets_only_the_setup() {
+    require_tool("script");
+    let world = World::with_moto();
+    world.write_config(ONE_HOP);
+    world.write_credentials(BASE_KEYS);
+    let mut command = world.command("script");
+    command.args([
+        "-qec",
+        "rolecall assume demo-admin --shell bash",
+        "/dev/null",
+    ]);
+    let run = Run::of(command);
+    assert_eq!(run.status, Some(2), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("eval \"$(rolecall init bash)\""),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("AWS_SECRET_ACCESS_KEY"));
+    assert!(!world.cache_dir().exists(), "nothing was fetched");
+}
+
+#[test]
+fn sourcing_fish_output_directly_ends_with_success() {
+    let world = World::with_moto();
+    world.write_config(ONE_HOP);
+    world.write_credentials(BASE_KEYS);
+    let run = Shell::new(&world, "fish")
+        .bare()
+        .run("rolecall assume demo-admin --shell fish | source; echo status=$status >&2")
+        .success();
+    assert!(run.stderr.contains("status=0"), "{}", run.stderr);
 }
 
 #[test]
@@ -234,7 +369,11 @@ fn cmd_renames_the_function_and_its_completion() {
         ("fish", "become prod-admin\necho $ROLECALL_PROFILE\ncomplete -c become | string match -q '*__rolecall_complete*'; and echo completes\nfunctions -q assume; or echo no-assume"),
     ];
     for (shell, body) in checks {
-        let run = run_shell(&world, shell, "--cmd become", body).success();
+        let run = Shell::new(&world, shell)
+            .compinit()
+            .init("--cmd become")
+            .run(body)
+            .success();
         assert!(
             run.stdout.starts_with("prod-admin\n"),
             "{shell}: {}",
@@ -256,7 +395,7 @@ fn bash_completion_function_lists_matching_profiles_flags_and_regions() {
                 __rolecall_complete \"$1\" \"${COMP_WORDS[COMP_CWORD]}\" x; printf '%s,' \"${COMPREPLY[@]}\"; echo; }\n\
                 complete_words assume pr\ncomplete_words rolecall assume pr\ncomplete_words assume -r eu-west-\n\
                 complete_words assume --no-";
-    let run = run_shell(&world, "bash", "", body).success();
+    let run = Shell::new(&world, "bash").run(body).success();
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines[0], "prod-admin,prod-readonly,");
     assert_eq!(lines[1], "prod-admin,prod-readonly,");
@@ -267,13 +406,9 @@ fn bash_completion_function_lists_matching_profiles_flags_and_regions() {
 #[test]
 fn fish_completion_lists_matching_profiles_with_descriptions() {
     let world = world();
-    let run = run_shell(
-        &world,
-        "fish",
-        "",
-        "complete -C 'assume pr'\necho ==\ncomplete -C 'rolecall assume pr'\necho ==\ncomplete -C 'assume -r us-west-'",
-    )
-    .success();
+    let run = Shell::new(&world, "fish")
+        .run("complete -C 'assume pr'\necho ==\ncomplete -C 'rolecall assume pr'\necho ==\ncomplete -C 'assume -r us-west-'")
+        .success();
     let expected =
         "prod-admin\tProduction admin\nprod-readonly\tarn:aws:iam::111111111111:role/readonly\n";
     let parts: Vec<&str> = run.stdout.split("==\n").collect();
@@ -285,16 +420,10 @@ fn fish_completion_lists_matching_profiles_with_descriptions() {
 #[test]
 fn zsh_completion_through_a_terminal_lists_matching_profiles_with_descriptions() {
     let world = world();
-    std::fs::write(
-        world.home().join(".zshrc"),
-        "PROMPT='%% '\nautoload -Uz compinit\ncompinit -u -D\nzstyle ':completion:*' format ''\n\
-         eval \"$(rolecall init zsh)\"\n",
-    )
-    .unwrap();
-    let tmux = Tmux::start(
-        &world,
-        &format!("env ZDOTDIR={} zsh -i", world.home().display()),
-    );
+    let tmux = Shell::new(&world, "zsh")
+        .before("PROMPT='%% '\nzstyle ':completion:*' format ''")
+        .compinit()
+        .terminal("");
     tmux.wait_for_text("%");
     tmux.type_text("assume pr");
     tmux.press(&["Tab"]);
@@ -333,7 +462,7 @@ fn the_prompt_segment_appears_turns_expired_and_disappears() {
         ),
     ];
     for (shell, body) in bodies {
-        let run = run_shell(&world, shell, "", body).success();
+        let run = Shell::new(&world, shell).compinit().run(body).success();
         let parts: Vec<&str> = run.stdout.split('|').collect();
         let base = match shell {
             "bash" => "$ ",
@@ -363,46 +492,39 @@ fn the_prompt_segment_appears_turns_expired_and_disappears() {
 #[test]
 fn an_interactive_prompt_shows_the_countdown_in_each_shell() {
     let world = world();
-    std::fs::write(
-        world.home().join(".bashrc"),
-        "PS1='RC$ '\neval \"$(rolecall init bash)\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        world.home().join(".zshrc"),
-        "PROMPT='RC%% '\neval \"$(rolecall init zsh)\"\n",
-    )
-    .unwrap();
-    let home = world.home().display().to_string();
-    for command in [
-        format!("bash --rcfile {home}/.bashrc -i"),
-        format!("env ZDOTDIR={home} zsh -i"),
-        "fish --no-config --init-command 'function fish_prompt; echo -n \"RC> \"; end; rolecall init fish | source'".to_string(),
+    for (shell, prompt) in [
+        ("bash", "PS1='RC$ '"),
+        ("zsh", "PROMPT='RC%% '"),
+        ("fish", "function fish_prompt; echo -n 'RC> '; end"),
     ] {
-        let tmux = Tmux::start(&world, &command);
-        tmux.wait_for(&format!("a prompt from {command}"), |s| s.contains("RC"));
+        let tmux = Shell::new(&world, shell).before(prompt).terminal("");
+        tmux.wait_for(&format!("a prompt from {shell}"), |s| s.contains("RC"));
         tmux.line("assume prod-admin");
-        let screen = tmux.wait_for("the countdown", |s| s.contains("[prod-admin 59m]") || s.contains("[prod-admin 1h00m]"));
-        assert!(screen.contains("prod-admin (eu-west-1) · role admin"), "{screen}");
+        let screen = tmux.wait_for("the countdown", |s| {
+            s.contains("[prod-admin 59m]") || s.contains("[prod-admin 1h00m]")
+        });
+        assert!(
+            screen.contains("prod-admin (eu-west-1) · role admin"),
+            "{screen}"
+        );
         tmux.line("assume --unset; echo unset-done | tr a-z A-Z");
         let screen = tmux.wait_for_text("UNSET-DONE");
-        let last_prompt = screen.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
-        assert!(!last_prompt.contains("prod-admin"), "{command}: {last_prompt}");
+        let last_prompt = screen
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        assert!(
+            !last_prompt.contains("prod-admin"),
+            "{shell}: {last_prompt}"
+        );
     }
 }
 
 #[test]
 fn the_picker_opens_on_the_terminal_and_assumes_the_choice() {
     let world = world();
-    std::fs::write(
-        world.home().join(".bashrc"),
-        "PS1='RC$ '\neval \"$(rolecall init bash)\"\n",
-    )
-    .unwrap();
-    let tmux = Tmux::start(
-        &world,
-        &format!("bash --rcfile {}/.bashrc -i", world.home().display()),
-    );
+    let tmux = Shell::new(&world, "bash").before("PS1='RC$ '").terminal("");
     tmux.wait_for_text("RC$");
     tmux.line("assume");
     let screen = tmux.wait_for_text("profile>");
@@ -427,52 +549,47 @@ fn the_picker_opens_on_the_terminal_and_assumes_the_choice() {
 #[test]
 fn status_reports_the_session_and_exits_by_validity() {
     let world = world();
-    {
-        let run = run_shell(
-            &world,
-            "bash",
-            "",
+    let run = Shell::new(&world, "bash")
+        .run(
             "rolecall status || echo no-session=$?\nassume prod-admin 2>/dev/null\nrolecall status\n\
              rolecall status --verify | grep identity\nrolecall status --json\n\
              ROLECALL_EXPIRES=1 rolecall status -q || echo expired=$?",
         )
         .success();
-        assert!(run.stdout.contains("no-session=1"), "{}", run.stdout);
-        assert!(
-            run.stderr.contains("no rolecall session in this shell"),
-            "{}",
-            run.stderr
-        );
-        assert!(
-            run.stdout.contains("profile  prod-admin\n"),
-            "{}",
-            run.stdout
-        );
-        assert!(
-            run.stdout.contains("account  111111111111\n"),
-            "{}",
-            run.stdout
-        );
-        assert!(
-            run.stdout.contains("region   eu-west-1\n"),
-            "{}",
-            run.stdout
-        );
-        assert!(
-            run.stdout
-                .contains("identity arn:aws:sts::111111111111:assumed-role/admin/"),
-            "{}",
-            run.stdout
-        );
-        let json_line = run.stdout.lines().find(|l| l.starts_with('{')).unwrap();
-        let json: serde_json::Value = serde_json::from_str(json_line).unwrap();
-        assert_eq!(json["valid"], true);
-        assert_eq!(json["role_arn"], "arn:aws:iam::111111111111:role/admin");
-        assert!(json["seconds_left"].as_i64().unwrap() > 3000);
-        assert!(run.stdout.contains("expired=1"), "{}", run.stdout);
-    }
+    assert!(run.stdout.contains("no-session=1"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("no rolecall session in this shell"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("profile  prod-admin\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("account  111111111111\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("region   eu-west-1\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("identity arn:aws:sts::111111111111:assumed-role/admin/"),
+        "{}",
+        run.stdout
+    );
+    let json_line = run.stdout.lines().find(|l| l.starts_with('{')).unwrap();
+    let json: serde_json::Value = serde_json::from_str(json_line).unwrap();
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["role_arn"], "arn:aws:iam::111111111111:role/admin");
+    assert!(json["seconds_left"].as_i64().unwrap() > 3000);
+    assert!(run.stdout.contains("expired=1"), "{}", run.stdout);
 }
-
 #[test]
 fn prompt_command_formats_honours_no_color_and_keeps_percent_literal_in_zsh() {
     let world = World::with_endpoint("http://127.0.0.1:9");
@@ -556,22 +673,12 @@ fn auto_refresh_renews_a_session_near_expiry_without_spawning_when_nothing_is_du
                   test \"$ROLECALL_EXPIRES\" != \"$near\"; and echo renewed"),
     ];
     for (shell, body) in bodies {
-        let program = require_tool(shell);
-        let mut command = world.command(program);
         let body = body.replace("CALLS", &log.display().to_string());
-        let script = match shell {
-            "bash" => format!("eval \"$(rolecall init bash --auto-refresh --no-prompt)\"\n{body}"),
-            "zsh" => format!("eval \"$(rolecall init zsh --auto-refresh --no-prompt)\"\n{body}"),
-            _ => format!("rolecall init fish --auto-refresh --no-prompt | source\n{body}"),
-        };
-        match shell {
-            "bash" => command.args(["--norc", "--noprofile", "-eu", "-c", &script]),
-            "zsh" => command.args(["--no-rcs", "-eu", "-c", &script]),
-            _ => command.args(["--no-config", "-c", &script]),
-        };
-        command.env("PATH", &path);
-        command.current_dir(world.home());
-        let run = Run::of(command).success();
+        let run = Shell::new(&world, shell)
+            .init("--auto-refresh --no-prompt")
+            .env("PATH", &path)
+            .run(&body)
+            .success();
         let quiet = std::fs::read_to_string(world.home().join("quiet.log")).unwrap();
         assert_eq!(
             quiet, "",
@@ -594,7 +701,10 @@ fn auto_refresh_warns_when_renewal_needs_an_mfa_code() {
     let body = "assume mfa --mfa-token 123456 2>/dev/null\nrm -rf \"$HOME/.cache/rolecall\"\n\
                 export ROLECALL_EXPIRES=$(( $(date +%s) + 60 ))\n__rolecall_hook\ntrue\necho still=$ROLECALL_PROFILE\n\
                 __rolecall_hook\ntrue\necho again";
-    let run = run_shell(&world, "bash", "--auto-refresh", body).success();
+    let run = Shell::new(&world, "bash")
+        .init("--auto-refresh")
+        .run(body)
+        .success();
     assert!(
         run.stderr
             .contains("needs an MFA code and --no-input forbids asking"),
@@ -620,15 +730,13 @@ fn auto_refresh_warns_when_renewal_needs_an_mfa_code() {
 #[test]
 fn aliases_cannot_break_the_function() {
     let world = world();
+    // The body loads the integration itself, after the aliases, as `\eval "$(\command …)"`.
     let body = "shopt -s expand_aliases\nalias eval='echo broken-eval'\nalias rolecall='echo broken-rolecall'\n\
                 alias test='echo broken-test'\nalias return='echo broken-return'\nalias local='echo broken-local'\n\
                 alias assume='. assume'\nalias export='echo leaked'\nalias unset='echo broken-unset'\n\
                 \\eval \"$(\\command rolecall init bash --auto-refresh)\"\nassume prod-admin\necho profile=$ROLECALL_PROFILE\n\
                 __rolecall_hook\necho a b\necho \"last=$_\"";
-    let program = require_tool("bash");
-    let mut command = world.command(program);
-    command.args(["--norc", "--noprofile", "-eu", "-c", body]);
-    let run = Run::of(command).success();
+    let run = Shell::new(&world, "bash").bare().run(body).success();
     assert!(
         run.stdout.contains("profile=prod-admin"),
         "{}{}",
@@ -648,13 +756,9 @@ fn aliases_cannot_break_the_function() {
 #[test]
 fn assume_help_through_the_function_shows_help_and_runs_nothing() {
     let world = world();
-    let run = run_shell(
-        &world,
-        "bash",
-        "",
-        "assume --help\necho after=${ROLECALL_PROFILE-none}",
-    )
-    .success();
+    let run = Shell::new(&world, "bash")
+        .run("assume --help\necho after=${ROLECALL_PROFILE-none}")
+        .success();
     assert!(
         run.stderr.contains("Usage: rolecall assume"),
         "{}",
@@ -666,14 +770,11 @@ fn assume_help_through_the_function_shows_help_and_runs_nothing() {
 #[test]
 fn an_existing_assume_alias_does_not_stop_zsh_from_loading() {
     let world = world();
-    let run = run_shell(
-        &world,
-        "zsh",
-        "",
-        "alias assume='. assume'\neval \"$(rolecall init zsh)\"\nassume prod-admin\necho profile=$ROLECALL_PROFILE",
-    );
-    // run_shell loaded the integration once already; the alias comes before the second load.
-    let run = run.success();
+    // Loaded once already; the alias comes before the second load.
+    let run = Shell::new(&world, "zsh")
+        .compinit()
+        .run("alias assume='. assume'\neval \"$(rolecall init zsh)\"\nassume prod-admin\necho profile=$ROLECALL_PROFILE")
+        .success();
     assert!(
         run.stdout.contains("profile=prod-admin"),
         "{}{}",
@@ -707,14 +808,14 @@ fn the_prompt_segment_is_redrawn_only_when_its_text_can_change() {
     let path = common::logging_rolecall(&world, &log);
     // Ten minutes and thirty seconds left: the text holds for the next thirty seconds.
     let draws = [
-        ("bash", "__rolecall_hook"),
-        ("zsh", "__rolecall_precmd"),
-        ("fish", "fish_prompt >/dev/null"),
+        ("bash", "PS1='$ '", "__rolecall_hook"),
+        ("zsh", "PROMPT='%% '", "__rolecall_precmd"),
+        ("fish", "", "fish_prompt >/dev/null"),
     ];
-    for (shell, draw) in draws {
+    for (shell, prompt, draw) in draws {
         let _ = std::fs::remove_file(&log);
         let body = format!(
-            "{}\n{draw}\n{draw}\n{draw}\n{}\n{draw}\n",
+            "{prompt}\n{}\n{draw}\n{draw}\n{draw}\n{}\n{draw}\n",
             match shell {
                 "fish" =>
                     "set -gx ROLECALL_PROFILE p; set -gx ROLECALL_EXPIRES (math (date +%s) + 630)",
@@ -725,19 +826,10 @@ fn the_prompt_segment_is_redrawn_only_when_its_text_can_change() {
                 _ => "export ROLECALL_PROFILE=q",
             },
         );
-        let mut command = world.command(require_tool(shell));
-        let script = match shell {
-            "bash" => format!("eval \"$(rolecall init bash)\"\nPS1='$ '\n{body}"),
-            "zsh" => format!("eval \"$(rolecall init zsh)\"\nPROMPT='%% '\n{body}"),
-            _ => format!("rolecall init fish | source\n{body}"),
-        };
-        match shell {
-            "bash" => command.args(["--norc", "--noprofile", "-eu", "-c", &script]),
-            "zsh" => command.args(["--no-rcs", "-eu", "-c", &script]),
-            _ => command.args(["--no-config", "-c", &script]),
-        };
-        command.env("PATH", &path);
-        Run::of(command).success();
+        Shell::new(&world, shell)
+            .env("PATH", &path)
+            .run(&body)
+            .success();
         let calls = std::fs::read_to_string(&log).unwrap_or_default();
         let prompts = calls.lines().filter(|l| l.starts_with("prompt")).count();
         assert_eq!(

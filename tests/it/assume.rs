@@ -1,10 +1,8 @@
 //! The assume engine against a real STS implementation (moto_server): every way a profile can be
 //! written, MFA sessions, and the cache.
 
-mod common;
-
-use common::fake_sts::{Behaviour, FakeSts};
-use common::{World, BASE_KEYS, ONE_HOP};
+use crate::common::fake_sts::{Behaviour, FakeSts};
+use crate::common::{self, World, BASE_KEYS, ONE_HOP};
 use std::os::unix::fs::PermissionsExt;
 
 fn assume_json(world: &World, args: &[&str]) -> serde_json::Value {
@@ -103,6 +101,24 @@ fn a_chain_makes_one_assume_role_call_per_hop() {
     world.write_credentials(BASE_KEYS);
     assume_json(&world, &["hop-c"]);
     assert_eq!(sts.actions(), ["AssumeRole", "AssumeRole", "AssumeRole"]);
+
+    // Fifty hops resolve, and each is assumed.
+    let sts = FakeSts::start(Behaviour::grant());
+    let world = World::with_endpoint(&sts.endpoint);
+    let config: String = std::iter::once("[profile base]\nregion = eu-west-1\n".to_string())
+        .chain((1..=50).map(|i| {
+            let source = if i == 1 {
+                "base".to_string()
+            } else {
+                format!("hop{}", i - 1)
+            };
+            format!("[profile hop{i}]\nrole_arn = arn:aws:iam::111111111111:role/r{i}\nsource_profile = {source}\n")
+        }))
+        .collect();
+    world.write_config(&config);
+    world.write_credentials(BASE_KEYS);
+    assume_json(&world, &["hop50"]);
+    assert_eq!(sts.actions().len(), 50);
 }
 
 #[test]

@@ -1,0 +1,12 @@
+//! The integration tests, in one crate: one module per area, and the test world they share
+//! (`common`).
+
+mod assume;
+mod common;
+mod completions;
+mod doctor;
+mod errors;
+mod hardening;
+mod shells;
+mod sso;
+mod tls;
