@@ -306,6 +306,46 @@ fn a_bare_role_arn_with_a_source_profile() {
 }
 
 #[test]
+fn assume_minus_brings_a_role_arn_back_through_the_same_source_profile() {
+    let world = World::with_moto();
+    world.write_config(&format!(
+        "{ONE_HOP}[profile other-base]\nregion = eu-north-1\n"
+    ));
+    world.write_credentials(&format!(
+        "{BASE_KEYS}[other-base]\naws_access_key_id = AKIAOTHERBASE0000000\n\
+         aws_secret_access_key = other/secret\n"
+    ));
+    let arn = "arn:aws:iam::555555555555:role/bare";
+    for shell in ["bash", "zsh", "fish"] {
+        let show = match shell {
+            "fish" => "echo \"$ROLECALL_PROFILE|$ROLECALL_SOURCE_PROFILE|$AWS_REGION|$ROLECALL_PREVIOUS\"",
+            _ => "echo \"$ROLECALL_PROFILE|${ROLECALL_SOURCE_PROFILE-}|$AWS_REGION|${ROLECALL_PREVIOUS-}\"",
+        };
+        let body = format!(
+            "assume {arn} --source-profile other-base\n{show}\nassume demo-admin\n{show}\n\
+             assume -\n{show}\nassume -\n{show}"
+        );
+        let run = common::shell::Shell::new(&world, shell)
+            .init("")
+            .run(&body)
+            .success();
+        let lines: Vec<&str> = run.stdout.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                format!("{arn}|other-base|eu-north-1|"),
+                format!("demo-admin||eu-west-1|{arn} other-base"),
+                // Back from other-base (its region), not from demo-admin's credentials.
+                format!("{arn}|other-base|eu-north-1|demo-admin"),
+                format!("demo-admin||eu-west-1|{arn} other-base"),
+            ],
+            "{shell}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
 fn credential_source_environment() {
     let world = World::with_moto();
     world.write_config(

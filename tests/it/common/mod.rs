@@ -5,7 +5,7 @@
 
 pub mod fake_sso;
 pub mod fake_sts;
-#[path = "../../src/shell/hostile.rs"]
+#[path = "../../../src/shell/hostile.rs"]
 pub mod hostile;
 pub mod shell;
 
@@ -339,7 +339,7 @@ pub fn logging_rolecall(world: &World, log: &Path) -> String {
 }
 
 /// Every variable the design says assume sets or clears.
-pub const MANAGED_VARIABLES: [&str; 13] = [
+pub const MANAGED_VARIABLES: [&str; 14] = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
@@ -352,6 +352,7 @@ pub const MANAGED_VARIABLES: [&str; 13] = [
     "ROLECALL_PROFILE",
     "ROLECALL_ROLE_ARN",
     "ROLECALL_EXPIRES",
+    "ROLECALL_SOURCE_PROFILE",
     "ROLECALL_PREVIOUS",
 ];
 
