@@ -243,6 +243,28 @@ fn prepare_directory(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Removes every trusted entry whose key `doomed` picks (logging out ends what came from the
+/// login). Entries rolecall cannot read are left to be replaced as usual.
+pub fn remove_where(dir: &Path, doomed: impl Fn(&str) -> bool) {
+    let Ok(listing) = fs::read_dir(dir) else {
+        return;
+    };
+    for item in listing.flatten() {
+        let name = item.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".json") {
+            continue;
+        }
+        let Some(file) = open_entry(dir, &name) else {
+            continue;
+        };
+        let entry: Option<Entry> =
+            serde_json::from_reader(std::io::BufReader::new(file.take(MAX_ENTRY_BYTES))).ok();
+        if entry.is_some_and(|e| doomed(&e.key)) {
+            let _ = fs::remove_file(dir.join(&name));
+        }
+    }
+}
+
 pub fn remove(dir: &Path, name: &str) {
     let _ = fs::remove_file(dir.join(name));
 }

@@ -44,6 +44,53 @@ pub enum Command {
     Profiles(ProfilesArgs),
     /// Print the completion script for the rolecall binary itself
     Completions(CompletionsArgs),
+    /// IAM Identity Center: log in and out, keeping the token where the AWS CLI keeps it
+    #[command(subcommand)]
+    Sso(SsoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SsoCommand {
+    /// Log in to IAM Identity Center (browser with PKCE, or a device code) and keep the token
+    /// where the AWS CLI and SDKs read and refresh it
+    Login(SsoLoginArgs),
+    /// End a login: the portal's Logout, then its token and the role credentials cached from it
+    Logout(SsoLogoutArgs),
+}
+
+/// Which login: a profile's, or an sso-session's.
+#[derive(Debug, Args)]
+pub struct SsoWhich {
+    /// The profile whose login it is (default: $AWS_PROFILE, else the only sso-session)
+    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(crate::complete::profiles))]
+    pub profile: Option<String>,
+    /// The same, as the AWS CLI spells it
+    #[arg(long = "profile", value_name = "PROFILE", conflicts_with = "profile")]
+    pub profile_flag: Option<String>,
+    /// An [sso-session NAME] of the config instead of a profile
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["profile", "profile_flag"])]
+    pub sso_session: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SsoLoginArgs {
+    #[command(flatten)]
+    pub which: SsoWhich,
+    /// Log in with a device code (a verification page and a code) instead of a redirect
+    #[arg(long)]
+    pub device_code: bool,
+    /// Print the page to open, and open no browser
+    #[arg(long)]
+    pub no_browser: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SsoLogoutArgs {
+    #[command(flatten)]
+    pub which: SsoWhich,
+    /// End every login in ~/.aws/sso/cache
+    #[arg(long, conflicts_with_all = ["profile", "profile_flag", "sso_session"])]
+    pub all: bool,
 }
 
 /// The flags shared by every command that obtains credentials.

@@ -8,7 +8,7 @@ use crate::aws::{net, source};
 use crate::cache;
 use crate::env::Env;
 use crate::error::Result;
-use crate::profile::{Overrides, ProfileChain};
+use crate::profile::{Base, Overrides, ProfileChain};
 use crate::session::{Credentials, Session};
 use crate::{mfa, time};
 
@@ -130,6 +130,9 @@ async fn fetch(chain: &ProfileChain, request: &Request<'_>, endpoint: &str) -> R
     // STS's settings are checked first: a credential_process may have had a person unlock
     // something by the time a usage error would otherwise surface.
     let sts = Sts::new(chain.region.as_deref())?;
+    if let Base::Sso { profile, login } = &chain.base {
+        crate::sso::ensure_login(request.env, login, profile, request.mfa.may_ask).await?;
+    }
     let mut credentials = source::base_credentials(&chain.base, sts.timeout()).await?;
     let mut caller = chain.base.describe();
     let mut caller_expires = credentials.expires;
@@ -228,7 +231,7 @@ async fn fetch(chain: &ProfileChain, request: &Request<'_>, endpoint: &str) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::{Base, Hop};
+    use crate::profile::Hop;
 
     fn chain(access_key_id: &str, hops: &[(&str, Option<&str>)]) -> ProfileChain {
         ProfileChain {

@@ -18,6 +18,7 @@ mod picker;
 mod profile;
 mod session;
 mod shell;
+mod sso;
 mod time;
 
 use clap::error::ErrorKind;
@@ -59,6 +60,7 @@ fn main() {
         Command::CredentialProcess(args) => cmd::credential_process::run(args),
         Command::Profiles(args) => cmd::profiles::run(args),
         Command::Completions(args) => cmd::completions::run(args),
+        Command::Sso(command) => cmd::sso::run(command),
     };
     finish(result);
 }

@@ -55,7 +55,7 @@ async fn provide(base: &Base) -> Result<Credentials> {
                 .provide_credentials()
                 .await
         }
-        Base::Sso { profile } => {
+        Base::Sso { profile, .. } => {
             aws_config::profile::ProfileFileCredentialsProvider::builder()
                 .profile_name(profile)
                 .build()

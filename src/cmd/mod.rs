@@ -9,6 +9,7 @@ pub mod exec;
 pub mod init;
 pub mod profiles;
 pub mod prompt;
+pub mod sso;
 pub mod status;
 
 use crate::cli::CredentialFlags;

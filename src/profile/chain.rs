@@ -24,8 +24,12 @@ pub enum Base {
     },
     /// `credential_process` in a profile.
     Process { profile: String, command: String },
-    /// An SSO profile, through aws-config's provider and the token `aws sso login` left.
-    Sso { profile: String },
+    /// An SSO profile: the portal's role credentials, through aws-config's provider, with the
+    /// token of its login (`rolecall sso login` or `aws sso login`).
+    Sso {
+        profile: String,
+        login: super::set::SsoLogin,
+    },
     /// `credential_source` of a role profile: Environment, Ec2InstanceMetadata or EcsContainer.
     CredentialSource { profile: String, source: String },
     /// The credentials in this process's environment (a bare role ARN target).
@@ -50,7 +54,9 @@ impl Base {
             Base::Process { profile, .. } => {
                 format!("the credential_process of profile `{}`", printable(profile))
             }
-            Base::Sso { profile } => format!("the SSO session of profile `{}`", printable(profile)),
+            Base::Sso { profile, .. } => {
+                format!("the SSO session of profile `{}`", printable(profile))
+            }
             Base::CredentialSource { source, .. } => {
                 format!("the {} credentials", printable(source))
             }
@@ -66,10 +72,15 @@ impl Base {
                 credentials,
             } => format!("static:{profile}:{}", credentials.access_key_id),
             Base::Process { command, .. } => format!("process:{command}"),
-            Base::Sso { profile } => format!("sso:{profile}"),
+            Base::Sso { profile, .. } => Base::sso_identity(profile),
             Base::CredentialSource { profile, source } => format!("source:{profile}:{source}"),
             Base::Environment { credentials } => format!("env:{}", credentials.access_key_id),
         }
+    }
+
+    /// The identity of an SSO profile's credentials in cache keys.
+    pub fn sso_identity(profile: &str) -> String {
+        format!("sso:{profile}")
     }
 
     /// How a person renews these credentials when STS says they have expired.
@@ -83,8 +94,8 @@ impl Base {
                 "check what the credential_process of profile `{}` returns",
                 printable(profile)
             ),
-            Base::Sso { profile } => {
-                format!("run `aws sso login --profile {}`", printable(profile))
+            Base::Sso { profile, .. } => {
+                format!("run `rolecall sso login {}`", printable(profile))
             }
             Base::CredentialSource { .. } => "check the instance or container role".into(),
             Base::Environment { .. } => {
@@ -370,7 +381,10 @@ impl Profiles {
     fn base_of(&self, profile: &Profile) -> Result<Base> {
         let name = profile.name().to_string();
         if profile.get("sso_session").is_some() || profile.get("sso_start_url").is_some() {
-            return Ok(Base::Sso { profile: name });
+            return Ok(Base::Sso {
+                login: self.sso_login_of_profile(&name)?,
+                profile: name,
+            });
         }
         if let Some(command) = non_empty(profile.get("credential_process")) {
             return Ok(Base::Process {
@@ -571,7 +585,11 @@ mod tests {
     #[test]
     fn bases_other_than_keys() {
         let config = "[profile proc]\ncredential_process = /bin/creds --x\n\
+            [sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n\
+            sso_registration_scopes = sso:account:access, codewhisperer:completions\n\
             [profile sso]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = r\n\
+            [profile legacy]\nsso_start_url = https://old.awsapps.com/start\nsso_region = us-east-1\n\
+            sso_account_id = 1\nsso_role_name = r\n\
             [profile self]\nrole_arn = arn:aws:iam::111111111111:role/s\nsource_profile = self\n\
             aws_access_key_id = AKIASELF\naws_secret_access_key = s\n\
             [profile ec2]\nrole_arn = arn:aws:iam::111111111111:role/e\ncredential_source = Ec2InstanceMetadata\n\

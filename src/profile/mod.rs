@@ -18,7 +18,7 @@ pub mod validate;
 use crate::env::Env;
 use crate::error::Result;
 pub use chain::{Base, Hop, Overrides, ProfileChain, ENVIRONMENT_KEYS_MISSING};
-pub use set::Profiles;
+pub use set::{Profiles, SsoLogin};
 
 /// The chain `target` resolves to. Only the sections its chain can touch are parsed when the
 /// index can tell which (a config of thousands of profiles costs milliseconds, not tens); any

@@ -84,3 +84,106 @@ pub fn non_empty(value: Option<&str>) -> Option<String> {
         .filter(|v| !v.is_empty())
         .map(String::from)
 }
+
+/// An IAM Identity Center login as the config describes it: an `[sso-session NAME]`, or a
+/// legacy profile with its own `sso_start_url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoLogin {
+    /// The sso-session's name; none for a legacy profile.
+    pub session: Option<String>,
+    pub start_url: String,
+    pub region: String,
+    pub scopes: Vec<String>,
+}
+
+/// The scope the AWS CLI registers with when `sso_registration_scopes` names none.
+const DEFAULT_SCOPES: &[&str] = &["sso:account:access"];
+
+impl SsoLogin {
+    /// What the AWS tools hash to name the token file: the session's name, else the start URL.
+    pub fn cache_key(&self) -> &str {
+        self.session.as_deref().unwrap_or(&self.start_url)
+    }
+
+    /// The login in words, for messages.
+    pub fn describe(&self) -> String {
+        match &self.session {
+            Some(name) => format!("sso-session `{}`", printable(name)),
+            None => format!("the SSO start URL {}", printable(&self.start_url)),
+        }
+    }
+}
+
+impl Profiles {
+    /// The names of the `[sso-session …]` sections, sorted.
+    pub fn sso_sessions(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.set.sso_sessions().collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// The login an `[sso-session NAME]` section describes.
+    pub fn sso_login_of_session(&self, name: &str) -> Result<SsoLogin> {
+        let section = self.set.sso_session(name).ok_or_else(|| {
+            let known = self.sso_sessions();
+            let hint = if known.is_empty() {
+                "there is no [sso-session …] section in your config".to_string()
+            } else {
+                format!("the config has {}", printable(&known.join(", ")))
+            };
+            Failure::usage(format!("no [sso-session {}]: {hint}", printable(name)))
+        })?;
+        let setting = |key: &str| {
+            non_empty(section.get(key)).ok_or_else(|| {
+                Failure::usage(format!("[sso-session {}] needs {key}", printable(name)))
+            })
+        };
+        Ok(SsoLogin {
+            session: Some(name.to_string()),
+            start_url: setting("sso_start_url")?,
+            region: setting("sso_region")?,
+            scopes: scopes(section.get("sso_registration_scopes")),
+        })
+    }
+
+    /// The login a profile uses: its sso-session's, or its own start URL and region.
+    pub fn sso_login_of_profile(&self, name: &str) -> Result<SsoLogin> {
+        let profile = self
+            .profile(name)
+            .ok_or_else(|| self.unknown_profile(name, None))?;
+        if let Some(session) = non_empty(profile.get("sso_session")) {
+            return self.sso_login_of_session(&session);
+        }
+        let setting = |key: &str| {
+            non_empty(profile.get(key)).ok_or_else(|| {
+                Failure::usage(format!(
+                    "profile `{}` is not an SSO profile: it needs sso_session, or sso_start_url \
+                     and sso_region ({key} is missing)",
+                    printable(name)
+                ))
+            })
+        };
+        Ok(SsoLogin {
+            session: None,
+            start_url: setting("sso_start_url")?,
+            region: setting("sso_region")?,
+            scopes: DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
+        })
+    }
+}
+
+/// `sso_registration_scopes`: comma-separated, else the AWS CLI's default.
+fn scopes(setting: Option<&str>) -> Vec<String> {
+    let named: Vec<String> = setting
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    if named.is_empty() {
+        DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect()
+    } else {
+        named
+    }
+}

@@ -42,11 +42,15 @@ impl SsoWorld {
         std::fs::create_dir_all(&dir).unwrap();
         let expires = (chrono::Utc::now() + chrono::Duration::seconds(seconds_left))
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let file = dir.join(format!("{name}.json"));
         std::fs::write(
-            dir.join(format!("{name}.json")),
+            &file,
             format!("{{\"accessToken\": \"{token}\", \"expiresAt\": \"{expires}\"}}"),
         )
         .unwrap();
+        // Private, as the AWS CLI writes it.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
 
     fn assume(&self, target: &str) -> Run {
@@ -58,7 +62,7 @@ impl SsoWorld {
     /// The query strings the portal was asked, with the token each carried.
     fn portal_calls(&self) -> Vec<(String, String)> {
         self.portal
-            .requests()
+            .calls_to("/federation/credentials")
             .into_iter()
             .map(|request| {
                 let (path, query) = request.path.split_once('?').unwrap_or((&request.path, ""));
@@ -133,12 +137,12 @@ fn an_expired_or_missing_login_says_to_log_in_again_and_asks_no_portal() {
     let sso = sso_world();
     sso.assume("sso-dev")
         .failure(1)
-        .stderr_has("the SSO session of profile `sso-dev`")
-        .stderr_has("run `aws sso login --profile sso-dev`");
+        .stderr_has("the SSO login of sso-session `corp` has expired or was never made")
+        .stderr_has("run `rolecall sso login sso-dev`");
     sso.cache_login("corp", "stale-token", -60);
     sso.assume("sso-admin")
         .failure(1)
-        .stderr_has("run `aws sso login --profile sso-dev`");
+        .stderr_has("run `rolecall sso login sso-dev`");
     assert!(sso.portal_calls().is_empty());
 }
 
@@ -209,4 +213,342 @@ fn an_endpoint_that_is_no_url_never_shows_the_token() {
         run.stderr
     );
     assert!(sso.portal_calls().is_empty());
+}
+
+// `rolecall sso login` and what follows from it: the token file the AWS CLI would write, used
+// by rolecall and by botocore, refreshed silently, ended by `sso logout`.
+
+/// The test's "browser": a script in `$BROWSER` that opens the page as a person who approves
+/// would (urllib follows the sign-in page's redirect to the loopback callback), and logs each
+/// URL it was given.
+fn browser(world: &World) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let script = world.home().join("browser");
+    let log = world.home().join("browser.log");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/usr/bin/env python3\nimport sys, urllib.request\n\
+             log = open({log:?}, 'a')\nlog.write(sys.argv[1] + '\\n')\nlog.flush()\n\
+             try:\n    urllib.request.urlopen(sys.argv[1], timeout=10).read()\n\
+             except Exception as error:\n    log.write('failed: %s\\n' % error)\n",
+            log = log.display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+impl SsoWorld {
+    /// `rolecall ARGS` with the fake Identity Center as portal and OIDC service, and the test
+    /// browser.
+    fn rolecall(&self, args: &[&str]) -> Command {
+        let mut command = self.world.rolecall(args);
+        command
+            .env("AWS_ENDPOINT_URL_SSO", &self.portal.endpoint)
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", &self.portal.endpoint)
+            .env("BROWSER", browser(&self.world));
+        command
+    }
+
+    fn token_file(&self, key: &str) -> std::path::PathBuf {
+        let digest = Command::new("sh")
+            .args(["-c", "printf %s \"$1\" | sha1sum", "sh", key])
+            .output()
+            .expect("run sha1sum");
+        let name = String::from_utf8(digest.stdout).unwrap()[..40].to_string();
+        self.world
+            .home()
+            .join(format!(".aws/sso/cache/{name}.json"))
+    }
+
+    fn token(&self, key: &str) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.token_file(key)).expect("a token file");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Moves the token's expiry into the past, as time would.
+    fn expire_token(&self, key: &str) {
+        let mut token = self.token(key);
+        token["expiresAt"] = serde_json::json!("2020-01-01T00:00:00Z");
+        std::fs::write(self.token_file(key), token.to_string()).unwrap();
+    }
+
+    /// botocore, a client rolecall did not write, resolving the profile's credentials from the
+    /// files (it refreshes an expired token itself, from the same file).
+    fn botocore_access_key(&self, profile: &str) -> Run {
+        let aws = common::require_tool("aws");
+        let python = aws.parent().unwrap().join("python");
+        assert!(
+            python.is_file(),
+            "botocore comes with the AWS CLI from pip (scripts/test installs it): no {}",
+            python.display()
+        );
+        let mut command = self.world.command(python);
+        command
+            .args([
+                "-c",
+                "import sys, botocore.session\n\
+                 print(botocore.session.Session(profile=sys.argv[1]).get_credentials().access_key)",
+                profile,
+            ])
+            .env("AWS_ENDPOINT_URL_SSO", &self.portal.endpoint)
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", &self.portal.endpoint);
+        Run::of(command)
+    }
+}
+
+#[test]
+fn login_with_pkce_writes_the_aws_cli_token_that_rolecall_and_botocore_use() {
+    use std::os::unix::fs::MetadataExt;
+    let sso = sso_world();
+    let run = Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).success();
+    run.stderr_has("to sign in to sso-session `corp`, open this page:")
+        .stderr_has(&format!(
+            "{}/authorize?response_type=code",
+            sso.portal.endpoint
+        ))
+        .stderr_has("rolecall: logged in to sso-session `corp` until ");
+    // Registered as a public client for the loopback redirect and refresh tokens.
+    let register = &sso.portal.calls_to("/client/register")[0];
+    let body: serde_json::Value = serde_json::from_str(&register.body).unwrap();
+    assert_eq!(body["clientType"], "public");
+    assert_eq!(body["redirectUris"][0], "http://127.0.0.1/oauth/callback");
+    assert_eq!(
+        body["grantTypes"],
+        serde_json::json!(["authorization_code", "refresh_token"])
+    );
+    assert_eq!(body["issuerUrl"], "https://corp.awsapps.com/start");
+    assert_eq!(body["scopes"], serde_json::json!(["sso:account:access"]));
+    // The code was exchanged with its verifier (the fake checks it against the challenge).
+    let exchange = &sso.portal.calls_to("/token")[0];
+    assert!(
+        exchange.body.contains("\"codeVerifier\""),
+        "{}",
+        exchange.body
+    );
+    // The file, where and as the AWS CLI writes it.
+    let file = sso.token_file("corp");
+    assert_eq!(std::fs::metadata(&file).unwrap().mode() & 0o777, 0o600);
+    let token = sso.token("corp");
+    for field in [
+        "startUrl",
+        "region",
+        "accessToken",
+        "expiresAt",
+        "clientId",
+        "clientSecret",
+        "registrationExpiresAt",
+        "refreshToken",
+    ] {
+        assert!(token.get(field).is_some(), "{field}: {token}");
+    }
+    assert!(token["expiresAt"].as_str().unwrap().ends_with('Z'));
+    let access = token["accessToken"].as_str().unwrap().to_string();
+    // rolecall uses it…
+    let json = Run::of(sso.rolecall(&["assume", "--json", "sso-dev"]))
+        .success()
+        .json();
+    assert_eq!(json["AWS_ACCESS_KEY_ID"], ACCESS_KEY_ID);
+    assert_eq!(sso.portal_calls().last().unwrap().1, access);
+    // …and so does botocore.
+    let boto = sso.botocore_access_key("sso-dev").success();
+    assert_eq!(boto.stdout.trim(), ACCESS_KEY_ID, "{}", boto.stderr);
+    assert_eq!(sso.portal_calls().last().unwrap().1, access);
+    // A second login reuses the registration.
+    Run::of(sso.rolecall(&["sso", "login", "--profile", "sso-dev"])).success();
+    assert_eq!(sso.portal.calls_to("/client/register").len(), 1);
+}
+
+#[test]
+fn botocore_refreshes_the_token_rolecall_wrote_and_so_does_assume() {
+    let sso = sso_world();
+    Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).success();
+    let first = sso.token("corp")["accessToken"].clone();
+    sso.expire_token("corp");
+    let boto = sso.botocore_access_key("sso-dev").success();
+    assert_eq!(boto.stdout.trim(), ACCESS_KEY_ID, "{}", boto.stderr);
+    let by_botocore = sso.token("corp")["accessToken"].clone();
+    assert_ne!(by_botocore, first, "botocore did not refresh the file");
+    // rolecall renews silently too, with no person there (--no-input).
+    sso.expire_token("corp");
+    let refreshes = sso.portal.calls_to("/token").len();
+    Run::of(sso.rolecall(&["assume", "--json", "--no-input", "sso-dev"])).success();
+    assert_eq!(sso.portal.calls_to("/token").len(), refreshes + 1);
+    let renewed = sso.token("corp");
+    assert_ne!(renewed["accessToken"], by_botocore);
+    assert_eq!(
+        sso.portal_calls().last().unwrap().1,
+        renewed["accessToken"].as_str().unwrap()
+    );
+    assert!(renewed.get("refreshToken").is_some());
+}
+
+#[test]
+fn a_revoked_refresh_token_without_a_person_says_to_log_in() {
+    let sso = sso_world();
+    Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).success();
+    sso.expire_token("corp");
+    sso.portal.script(|s| s.revoke_refresh_tokens = true);
+    Run::of(sso.rolecall(&["assume", "--json", "sso-admin"]))
+        .failure(1)
+        .stderr_has("run `rolecall sso login sso-dev`");
+}
+
+#[test]
+fn a_legacy_profile_logs_in_with_a_device_code() {
+    let sso = sso_world();
+    sso.portal.script(|s| {
+        s.pending_polls = 2;
+        s.slow_down_once = true;
+    });
+    let started = std::time::Instant::now();
+    let run = Run::of(sso.rolecall(&["sso", "login", "sso-legacy"])).success();
+    run.stderr_has("to sign in to the SSO start URL https://legacy.awsapps.com/start, open ")
+        .stderr_has("  code: CODE-");
+    // SlowDown adds 5 s to the 1 s interval.
+    assert!(started.elapsed() >= std::time::Duration::from_secs(6));
+    let token = sso.token("https://legacy.awsapps.com/start");
+    assert_eq!(token["startUrl"], "https://legacy.awsapps.com/start");
+    let json = Run::of(sso.rolecall(&["assume", "--json", "sso-legacy"]))
+        .success()
+        .json();
+    assert_eq!(json["AWS_ACCESS_KEY_ID"], ACCESS_KEY_ID);
+    // An sso-session profile asked for the device code gets it too.
+    Run::of(sso.rolecall(&["sso", "login", "sso-dev", "--device-code"])).success();
+    assert!(sso.token("corp")["accessToken"].is_string());
+}
+
+#[test]
+fn logout_ends_the_login_and_forgets_its_role_credentials() {
+    let sso = sso_world();
+    Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).success();
+    let access = sso.token("corp")["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    Run::of(sso.rolecall(&["assume", "--json", "sso-admin"])).success();
+    let cached = || {
+        std::fs::read_dir(sso.world.cache_dir())
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    assert_eq!(cached(), 1);
+    Run::of(sso.rolecall(&["sso", "logout", "sso-admin"]))
+        .success()
+        .stderr_has("logged out of sso-session `corp`");
+    assert_eq!(sso.portal.calls_to("/logout")[0].token, access);
+    assert!(!sso.token_file("corp").exists());
+    assert_eq!(
+        cached(),
+        0,
+        "the role credentials from the login are still cached"
+    );
+    Run::of(sso.rolecall(&["assume", "--json", "--no-input", "sso-admin"]))
+        .failure(1)
+        .stderr_has("run `rolecall sso login sso-dev`");
+}
+
+/// A login fault: what it is, how the fake is scripted for it, the command, and the message.
+type Fault = (
+    &'static str,
+    fn(&mut crate::common::fake_sso::Script),
+    &'static [&'static str],
+    &'static str,
+);
+
+#[test]
+fn login_faults_each_get_one_clear_message_and_save_nothing() {
+    let cases: [Fault; 3] = [
+        (
+            "a wrong state",
+            |s| s.wrong_state = true,
+            &["sso", "login", "sso-dev"],
+            "its state does not match",
+        ),
+        (
+            "a declined sign-in page",
+            |s| s.decline = true,
+            &["sso", "login", "sso-dev"],
+            "the sign-in was refused: access_denied: declined\\x1b]0;x",
+        ),
+        (
+            "a declined device code",
+            |s| s.decline = true,
+            &["sso", "login", "sso-legacy"],
+            "was declined in the browser",
+        ),
+    ];
+    for (what, script, args, message) in cases {
+        let sso = sso_world();
+        sso.portal.script(script);
+        let run = Run::of(sso.rolecall(args)).failure(1);
+        run.stderr_has(message);
+        assert!(!run.stderr.contains('\u{1b}'), "{what}: {}", run.stderr);
+        assert!(
+            !sso.token_file("corp").exists(),
+            "{what}: a token was saved"
+        );
+        assert!(
+            !sso.token_file("https://legacy.awsapps.com/start").exists(),
+            "{what}"
+        );
+    }
+    // Hostile values from the server reach the terminal inert.
+    let sso = sso_world();
+    sso.portal.script(|s| s.hostile_device_values = true);
+    let run = Run::of(sso.rolecall(&["sso", "login", "sso-legacy"])).success();
+    assert!(
+        !run.stderr.contains('\u{1b}') && !run.stderr.contains("\nrm -rf"),
+        "{}",
+        run.stderr
+    );
+    run.stderr_has("\\x1b]0;PWNED\\x07\\x0arm -rf ~");
+    // No SSO profile named, several sessions: a usage error that lists them.
+    sso.world.write_config(&format!("{CONFIG}[sso-session other]\nsso_start_url = https://o.awsapps.com/start\nsso_region = us-east-1\n"));
+    Run::of(sso.rolecall(&["sso", "login"]))
+        .failure(2)
+        .stderr_has("--sso-session: corp, other");
+    // A token file that is not private is as good as none.
+    let sso = sso_world();
+    sso.cache_login("corp", "world-readable", 3600);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        sso.token_file("corp"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    Run::of(sso.rolecall(&["assume", "--json", "--no-input", "sso-dev"]))
+        .failure(1)
+        .stderr_has("run `rolecall sso login sso-dev`");
+}
+
+#[test]
+fn ctrl_c_while_waiting_for_the_browser_exits_130_and_saves_nothing() {
+    let sso = sso_world();
+    let mut command = sso.rolecall(&["sso", "login", "sso-dev", "--no-browser"]);
+    command.stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("/authorize?") {
+        let mut line = String::new();
+        use std::io::BufRead;
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "{seen}");
+        seen.push_str(&line);
+    }
+    // SAFETY: a signal to a process this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert!(
+        status.code() == Some(130) || status.signal() == Some(libc::SIGINT),
+        "{status:?}"
+    );
+    assert!(!sso.token_file("corp").exists());
 }

@@ -1,90 +1,332 @@
-//! The tests' own IAM Identity Center portal, because moto has none: it answers every
-//! GetRoleCredentials with one set of credentials, valid for an hour (or, silent, never answers),
-//! and records each request.
+//! The tests' own IAM Identity Center, because moto has none: the portal (GetRoleCredentials,
+//! Logout) and the OIDC service (RegisterClient, StartDeviceAuthorization, CreateToken for a
+//! device code, an authorization code with its PKCE verifier checked, and a refresh token;
+//! `/authorize`, which sends the browser back to the loopback callback; `/device`, the page a
+//! person approves a device code on). It speaks the services' JSON as the SDKs and botocore
+//! expect it, records each request, and behaves as a `Script` says.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use base64::Engine;
+use sha2::Digest;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
 pub const ACCESS_KEY_ID: &str = "ASIASSOPORTAL";
 
-/// What a request asked for: its path with the query, and the bearer token it carried.
+/// What a request asked for: its method and path with the query, the bearer token it carried,
+/// and its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SsoRequest {
+    pub method: String,
     pub path: String,
     pub token: String,
+    pub body: String,
+}
+
+/// How the fake behaves; tests change it through `FakeSso::script`.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// Device-code polls answered AuthorizationPending before the person's approval counts.
+    pub pending_polls: usize,
+    /// The first device-code poll is answered SlowDown.
+    pub slow_down_once: bool,
+    /// The person declines (the device page, or the authorize page with `error=access_denied`).
+    pub decline: bool,
+    /// `/authorize` sends the browser back with another state than it was given.
+    pub wrong_state: bool,
+    /// Refresh tokens are answered InvalidGrantException.
+    pub revoke_refresh_tokens: bool,
+    /// The user code and verification page are made of escape sequences and newlines.
+    pub hostile_device_values: bool,
+    /// Seconds an access token is issued for.
+    pub token_seconds: i64,
+}
+
+impl Default for Script {
+    fn default() -> Self {
+        Script {
+            pending_polls: 1,
+            slow_down_once: false,
+            decline: false,
+            wrong_state: false,
+            revoke_refresh_tokens: false,
+            hostile_device_values: false,
+            token_seconds: 3600,
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    requests: Vec<SsoRequest>,
+    script: Script,
+    /// user code → approved by the person (the device page was opened).
+    approved: HashMap<String, bool>,
+    polls: usize,
+    /// authorization code → (PKCE challenge, redirect URI).
+    codes: HashMap<String, (String, String)>,
+    issued: usize,
 }
 
 pub struct FakeSso {
     pub endpoint: String,
-    requests: Arc<Mutex<Vec<SsoRequest>>>,
+    state: Arc<Mutex<State>>,
 }
 
 impl FakeSso {
-    /// A portal that answers every request.
+    /// An Identity Center that answers every request.
     pub fn start() -> FakeSso {
         FakeSso::serve(true)
     }
 
-    /// A portal that reads every request and never answers it.
+    /// One that reads every request and never answers it.
     pub fn start_silent() -> FakeSso {
         FakeSso::serve(false)
     }
 
     fn serve(answers: bool) -> FakeSso {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the fake SSO portal");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the fake Identity Center");
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let recorded = Arc::clone(&requests);
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = Arc::clone(&state);
+        let own_endpoint = endpoint.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let mut reader = BufReader::new(&stream);
-                let mut request_line = String::new();
-                let mut token = String::new();
-                if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-                    continue;
-                }
-                let mut header = String::new();
-                while reader.read_line(&mut header).unwrap_or(0) > 0 && header.trim_end() != "" {
-                    if let Some((name, value)) = header.trim_end().split_once(':') {
-                        if name.eq_ignore_ascii_case("x-amz-sso_bearer_token") {
-                            token = value.trim().to_string();
-                        }
-                    }
-                    header.clear();
-                }
-                let path = request_line
-                    .split_whitespace()
-                    .nth(1)
-                    .unwrap_or("")
-                    .to_string();
-                recorded.lock().unwrap().push(SsoRequest { path, token });
-                if !answers {
-                    // Held open, unanswered, until the test's process ends.
-                    std::mem::forget(stream);
-                    continue;
-                }
-                let expiration_ms = (chrono::Utc::now().timestamp() + 3600) * 1000;
-                let body = format!(
-                    "{{\"roleCredentials\":{{\"accessKeyId\":\"{ACCESS_KEY_ID}\",\
-                     \"secretAccessKey\":\"portal-secret\",\"sessionToken\":\"portal-token\",\
-                     \"expiration\":{expiration_ms}}}}}"
-                );
-                let mut writer = &stream;
-                let _ = writer.write_all(
-                    format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
-                         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
-                    )
-                    .as_bytes(),
-                );
+                let shared = Arc::clone(&shared);
+                let own_endpoint = own_endpoint.clone();
+                std::thread::spawn(move || serve_one(stream, &shared, &own_endpoint, answers));
             }
         });
-        FakeSso { endpoint, requests }
+        FakeSso { endpoint, state }
     }
 
     pub fn requests(&self) -> Vec<SsoRequest> {
-        self.requests.lock().unwrap().clone()
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    /// Changes how the fake behaves from now on.
+    pub fn script(&self, change: impl FnOnce(&mut Script)) {
+        change(&mut self.state.lock().unwrap().script);
+    }
+
+    /// The requests to one path (without the query).
+    pub fn calls_to(&self, path: &str) -> Vec<SsoRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path.split('?').next() == Some(path))
+            .collect()
+    }
+}
+
+fn serve_one(stream: TcpStream, state: &Mutex<State>, endpoint: &str, answers: bool) {
+    let mut reader = BufReader::new(&stream);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+        return;
+    }
+    let mut token = String::new();
+    let mut length = 0usize;
+    let mut header = String::new();
+    while reader.read_line(&mut header).unwrap_or(0) > 0 && header.trim_end() != "" {
+        if let Some((name, value)) = header.trim_end().split_once(':') {
+            if name.eq_ignore_ascii_case("x-amz-sso_bearer_token") {
+                token = value.trim().to_string();
+            }
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        header.clear();
+    }
+    let mut body = vec![0u8; length];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    let mut words = request_line.split_whitespace();
+    let method = words.next().unwrap_or("").to_string();
+    let path = words.next().unwrap_or("").to_string();
+    let body = String::from_utf8_lossy(&body).into_owned();
+    state.lock().unwrap().requests.push(SsoRequest {
+        method,
+        path: path.clone(),
+        token,
+        body: body.clone(),
+    });
+    if !answers {
+        // Held open, unanswered, until the test's process ends.
+        std::mem::forget(stream);
+        return;
+    }
+    let answer = route(&path, &body, state, endpoint);
+    let mut writer = &stream;
+    let _ = writer.write_all(answer.as_bytes());
+}
+
+fn ok(body: &str) -> String {
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// An OIDC error as the service writes it: the shape's name in a header, the OAuth error in the
+/// body.
+fn oidc_error(shape: &str, oauth: &str) -> String {
+    let body = format!("{{\"error\":\"{oauth}\",\"error_description\":\"{shape} from the fake\"}}");
+    format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nx-amzn-ErrorType: {shape}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn field(body: &str, name: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get(name).and_then(|f| f.as_str()).map(String::from))
+        .unwrap_or_default()
+}
+
+fn query(path: &str) -> HashMap<String, String> {
+    let query = path.split_once('?').map(|(_, q)| q).unwrap_or("");
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn route(path: &str, body: &str, state: &Mutex<State>, endpoint: &str) -> String {
+    let mut state = state.lock().unwrap();
+    let script = state.script.clone();
+    let now = chrono::Utc::now().timestamp();
+    match path.split('?').next().unwrap_or("") {
+        "/federation/credentials" => {
+            let expiration_ms = (now + 3600) * 1000;
+            ok(&format!(
+                "{{\"roleCredentials\":{{\"accessKeyId\":\"{ACCESS_KEY_ID}\",\
+                 \"secretAccessKey\":\"portal-secret\",\"sessionToken\":\"portal-token\",\
+                 \"expiration\":{expiration_ms}}}}}"
+            ))
+        }
+        "/logout" => ok(""),
+        "/client/register" => ok(&format!(
+            "{{\"clientId\":\"client-{n}\",\"clientSecret\":\"secret-{n}\",\
+             \"clientIdIssuedAt\":{now},\"clientSecretExpiresAt\":{}}}",
+            now + 90 * 86400,
+            n = state.requests.len()
+        )),
+        "/device_authorization" => {
+            let user_code = format!("CODE-{}", state.requests.len());
+            state.approved.insert(user_code.clone(), false);
+            let (shown_code, page) = if script.hostile_device_values {
+                (
+                    "\u{1b}]0;PWNED\u{7}\nrm -rf ~".to_string(),
+                    format!("{endpoint}/device\u{1b}[2J"),
+                )
+            } else {
+                (user_code.clone(), format!("{endpoint}/device"))
+            };
+            let answer = serde_json::json!({
+                "deviceCode": format!("device-{user_code}"),
+                "userCode": shown_code,
+                "verificationUri": page,
+                "verificationUriComplete": format!("{endpoint}/device?user_code={user_code}"),
+                "expiresIn": 600,
+                "interval": 1,
+            });
+            ok(&answer.to_string())
+        }
+        // The person's page for a device code: opening it approves (or declines) the code.
+        "/device" => {
+            let code = query(path).get("user_code").cloned().unwrap_or_default();
+            state.approved.insert(code, !script.decline);
+            ok("{}")
+        }
+        // The person's sign-in page for the authorization code flow: it sends the browser back.
+        "/authorize" => {
+            let q = query(path);
+            let redirect = q.get("redirect_uri").cloned().unwrap_or_default();
+            let state_param = if script.wrong_state {
+                "not-the-state-it-was-given".to_string()
+            } else {
+                q.get("state").cloned().unwrap_or_default()
+            };
+            let location = if script.decline {
+                format!("{redirect}?error=access_denied&error_description=declined%1b%5d0%3bx&state={state_param}")
+            } else {
+                let code = format!("code-{}", state.requests.len());
+                state.codes.insert(
+                    code.clone(),
+                    (
+                        q.get("code_challenge").cloned().unwrap_or_default(),
+                        redirect.clone(),
+                    ),
+                );
+                format!("{redirect}?code={code}&state={state_param}")
+            };
+            format!(
+                "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\
+                 Connection: close\r\n\r\n"
+            )
+        }
+        "/token" => token(body, &mut state, &script),
+        _ => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into(),
+    }
+}
+
+fn issue(state: &mut State, script: &Script, refresh: bool) -> String {
+    state.issued += 1;
+    let mut answer = serde_json::json!({
+        "accessToken": format!("access-{}", state.issued),
+        "tokenType": "Bearer",
+        "expiresIn": script.token_seconds,
+    });
+    if refresh {
+        answer["refreshToken"] = serde_json::json!(format!("refresh-{}", state.issued));
+    }
+    ok(&answer.to_string())
+}
+
+fn token(body: &str, state: &mut State, script: &Script) -> String {
+    match field(body, "grantType").as_str() {
+        "urn:ietf:params:oauth:grant-type:device_code" => {
+            let device = field(body, "deviceCode");
+            let code = device.trim_start_matches("device-").to_string();
+            state.polls += 1;
+            if script.slow_down_once && state.polls == 1 {
+                return oidc_error("SlowDownException", "slow_down");
+            }
+            match state.approved.get(&code) {
+                Some(true) if state.polls > script.pending_polls => issue(state, script, false),
+                Some(false) if script.decline => {
+                    oidc_error("AccessDeniedException", "access_denied")
+                }
+                Some(_) => oidc_error("AuthorizationPendingException", "authorization_pending"),
+                None => oidc_error("InvalidGrantException", "invalid_grant"),
+            }
+        }
+        "authorization_code" => {
+            let code = field(body, "code");
+            let verifier = field(body, "codeVerifier");
+            let redirect = field(body, "redirectUri");
+            let Some((challenge, expected_redirect)) = state.codes.remove(&code) else {
+                return oidc_error("InvalidGrantException", "invalid_grant");
+            };
+            let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(sha2::Sha256::digest(verifier.as_bytes()));
+            if computed != challenge || redirect != expected_redirect {
+                return oidc_error("InvalidGrantException", "invalid_grant");
+            }
+            issue(state, script, true)
+        }
+        "refresh_token" => {
+            let refresh = field(body, "refreshToken");
+            if script.revoke_refresh_tokens || !refresh.starts_with("refresh-") {
+                return oidc_error("InvalidGrantException", "invalid_grant");
+            }
+            issue(state, script, true)
+        }
+        _ => oidc_error("UnsupportedGrantTypeException", "unsupported_grant_type"),
     }
 }

@@ -1,0 +1,322 @@
+//! The two ways a person logs in, as the AWS CLI v2 offers them: the authorization code flow
+//! with PKCE through a loopback redirect (sso-session profiles), and the device authorization
+//! (legacy profiles, `--device-code`, hosts without a browser). The browser is `$BROWSER`, else
+//! the platform's opener; the URL always goes to stderr as well, so it works over SSH.
+
+use super::oidc::{DeviceAuthorization, Grant, Issued, Oidc, Refusal, Registration};
+use crate::env::Env;
+use crate::error::{printable, Failure, Result};
+use crate::profile::SsoLogin;
+use base64::Engine;
+use sha2::Digest;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+/// The redirect URI registered for the loopback flow; the port of each login is added when
+/// the browser is sent there (RFC 8252 lets a loopback redirect's port vary).
+pub const REGISTERED_REDIRECT: &str = "http://127.0.0.1/oauth/callback";
+
+/// How long a person may take in the browser.
+const BROWSER_PATIENCE: Duration = Duration::from_secs(10 * 60);
+
+/// SlowDown asks for this much more between polls (RFC 8628).
+const SLOW_DOWN_STEP: i64 = 5;
+
+/// How the person wants to log in.
+pub struct Choices {
+    pub device_code: bool,
+    pub open_browser: bool,
+}
+
+/// The flow the AWS CLI would choose: PKCE for an sso-session, unless the device code is asked
+/// for or there is no browser here (an SSH session without a display).
+pub fn uses_device_code(login: &SsoLogin, choices: &Choices, env: &Env) -> bool {
+    choices.device_code || login.session.is_none() || !has_local_browser(env)
+}
+
+fn has_local_browser(env: &Env) -> bool {
+    if env.get("BROWSER").is_some() || cfg!(target_os = "macos") {
+        return true;
+    }
+    let remote = env.get("SSH_CONNECTION").is_some() || env.get("SSH_TTY").is_some();
+    let display = env.get("DISPLAY").is_some() || env.get("WAYLAND_DISPLAY").is_some();
+    display || !remote
+}
+
+/// The authorization code flow: returns the token and the registration it was issued to.
+pub async fn with_pkce(
+    oidc: &Oidc,
+    login: &SsoLogin,
+    registration: Registration,
+    choices: &Choices,
+    env: &Env,
+) -> std::result::Result<Issued, Refusal> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| {
+        Refusal::Failed(Failure::local(format!(
+            "cannot listen on 127.0.0.1 for the browser's answer: {e}"
+        )))
+    })?;
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    let redirect_uri = format!("http://127.0.0.1:{port}/oauth/callback");
+    let verifier = random_text(64);
+    let challenge = base64url(&sha2::Sha256::digest(verifier.as_bytes()));
+    let state = random_text(16);
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &registration.client_id)
+        .append_pair("redirect_uri", &redirect_uri)
+        .append_pair("state", &state)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("scopes", &login.scopes.join(" "))
+        .append_pair("code_challenge", &challenge)
+        .finish();
+    let url = format!("{}?{query}", oidc.authorize_url());
+    show_and_open(
+        &format!("to sign in to {}, open this page:", login.describe()),
+        &url,
+        None,
+        choices,
+        env,
+    );
+    let code = wait_for_callback(&listener, &state).map_err(Refusal::Failed)?;
+    let grant = Grant::Code {
+        code: &code,
+        redirect_uri: &redirect_uri,
+        verifier: &verifier,
+    };
+    oidc.create_token(&registration, &grant).await
+}
+
+/// The device authorization: shows the page and the code, then polls until the person
+/// approved, declined, or the code expired.
+pub async fn with_device_code(
+    oidc: &Oidc,
+    login: &SsoLogin,
+    registration: &Registration,
+    choices: &Choices,
+    env: &Env,
+) -> std::result::Result<Issued, Refusal> {
+    let device: DeviceAuthorization = oidc
+        .start_device_authorization(registration, &login.start_url)
+        .await
+        .map_err(Refusal::Failed)?;
+    let page = device
+        .verification_uri_complete
+        .clone()
+        .unwrap_or_else(|| device.verification_uri.clone());
+    show_and_open(
+        &format!(
+            "to sign in to {}, open {} and check that it shows the code {}:",
+            login.describe(),
+            printable(&device.verification_uri),
+            printable(&device.user_code)
+        ),
+        &page,
+        Some(&device.user_code),
+        choices,
+        env,
+    );
+    let deadline = Instant::now() + Duration::from_secs(device.expires_in.max(1) as u64);
+    let mut interval = device.interval;
+    loop {
+        tokio::time::sleep(Duration::from_secs(interval as u64)).await;
+        match oidc
+            .create_token(registration, &Grant::Device(&device.device_code))
+            .await
+        {
+            Err(Refusal::Pending) if Instant::now() < deadline => {}
+            Err(Refusal::SlowDown) if Instant::now() < deadline => interval += SLOW_DOWN_STEP,
+            Err(Refusal::Pending | Refusal::SlowDown) => return Err(Refusal::Expired),
+            other => return other,
+        }
+    }
+}
+
+/// Tells the person where to go (always, on stderr) and opens the browser unless told not to.
+fn show_and_open(what: &str, url: &str, code: Option<&str>, choices: &Choices, env: &Env) {
+    let mut stderr = std::io::stderr();
+    let _ = writeln!(stderr, "rolecall: {what}\n  {}", printable(url));
+    if let Some(code) = code {
+        let _ = writeln!(stderr, "  code: {}", printable(code));
+    }
+    if choices.open_browser {
+        if let Err(why) = open_browser(url, env) {
+            let _ = writeln!(
+                stderr,
+                "rolecall: could not open a browser ({}); open the page yourself",
+                printable(&why)
+            );
+        }
+    }
+}
+
+/// `$BROWSER URL` when `$BROWSER` is set, else the platform's opener. Nothing the browser
+/// prints reaches stdout, which the shell function captures.
+fn open_browser(url: &str, env: &Env) -> std::result::Result<(), String> {
+    if let Some(browser) = env.get_os("BROWSER") {
+        return std::process::Command::new(&browser)
+            .arg(url)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map(drop)
+            .map_err(|e| format!("$BROWSER: {e}"));
+    }
+    open::that_detached(url).map_err(|e| e.to_string())
+}
+
+/// Waits for the browser to come back to the loopback redirect with a code for `state`. One
+/// callback is accepted; anything else on the port (a favicon, a stray request) gets a 404.
+fn wait_for_callback(listener: &TcpListener, state: &str) -> Result<String> {
+    let deadline = Instant::now() + BROWSER_PATIENCE;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| Failure::local(format!("cannot wait for the browser: {e}")))?;
+    loop {
+        if Instant::now() > deadline {
+            return Err(Failure::aws(format!(
+                "the browser did not come back within {} minutes; run `rolecall sso login` again",
+                BROWSER_PATIENCE.as_secs() / 60
+            )));
+        }
+        let stream = match listener.accept() {
+            Ok((stream, _)) => stream,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+            Err(e) => return Err(Failure::local(format!("cannot wait for the browser: {e}"))),
+        };
+        if let Some(answer) = read_callback(stream, state) {
+            return answer;
+        }
+    }
+}
+
+/// The code from one request to the callback path, or `None` for a request elsewhere.
+fn read_callback(stream: TcpStream, state: &str) -> Option<Result<String>> {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut line = String::new();
+    BufReader::new(&stream).read_line(&mut line).ok()?;
+    let target = line.split_whitespace().nth(1).unwrap_or("");
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    if path != "/oauth/callback" {
+        respond(&stream, "404 Not Found", "Not here.");
+        return None;
+    }
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let answer = if let Some(error) = get("error") {
+        let detail = get("error_description").unwrap_or("");
+        Err(Failure::aws(format!(
+            "the sign-in was refused: {}{}{}",
+            printable(error),
+            if detail.is_empty() { "" } else { ": " },
+            printable(detail)
+        )))
+    } else if get("state") != Some(state) {
+        Err(Failure::aws(
+            "the browser came back with an answer for another login (its state does not \
+             match); nothing was saved: run `rolecall sso login` again",
+        ))
+    } else {
+        match get("code") {
+            Some(code) if !code.is_empty() => Ok(code.to_string()),
+            _ => Err(Failure::aws(
+                "the browser came back without an authorization code; run `rolecall sso login` \
+                 again",
+            )),
+        }
+    };
+    match &answer {
+        Ok(_) => respond(
+            &stream,
+            "200 OK",
+            "rolecall: you are signed in. You can close this tab.",
+        ),
+        Err(_) => respond(
+            &stream,
+            "400 Bad Request",
+            "rolecall: the sign-in did not complete; see your terminal.",
+        ),
+    }
+    Some(answer)
+}
+
+fn respond(mut stream: &TcpStream, status: &str, text: &str) {
+    let body = format!("<!doctype html><title>rolecall</title><p>{text}</p>\n");
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// `bytes` random bytes as base64url text, for the PKCE verifier and the state.
+fn random_text(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    getrandom::getrandom(&mut buffer).expect("the operating system's random source");
+    base64url(&buffer)
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_challenge_is_s256_of_the_verifier() {
+        // RFC 7636, appendix B.
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        assert_eq!(
+            base64url(&sha2::Sha256::digest(verifier.as_bytes())),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        assert_eq!(random_text(64).len(), 86);
+        assert_ne!(random_text(16), random_text(16));
+    }
+
+    #[test]
+    fn the_device_code_is_used_where_the_aws_cli_uses_it() {
+        let session = SsoLogin {
+            session: Some("corp".into()),
+            start_url: "https://corp.awsapps.com/start".into(),
+            region: "eu-west-1".into(),
+            scopes: vec!["sso:account:access".into()],
+        };
+        let legacy = SsoLogin {
+            session: None,
+            ..session.clone()
+        };
+        let browser = Choices {
+            device_code: false,
+            open_browser: true,
+        };
+        let local = Env::of(&[]);
+        let over_ssh = Env::of(&[("SSH_CONNECTION", "10.0.0.1 22 10.0.0.2 5555")]);
+        assert!(!uses_device_code(&session, &browser, &local));
+        assert!(uses_device_code(&legacy, &browser, &local));
+        let asked = Choices {
+            device_code: true,
+            open_browser: true,
+        };
+        assert!(uses_device_code(&session, &asked, &local));
+        assert_eq!(
+            uses_device_code(&session, &browser, &over_ssh),
+            !cfg!(target_os = "macos")
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! The token file of a login, where and how the AWS CLI keeps it:
+//! `~/.aws/sso/cache/<SHA-1 of the sso-session name, or of the start URL>.json`, with the CLI's
+//! field names, so the AWS CLI, botocore and the SDKs use (and refresh) the same login. Written
+//! atomically, mode 0600; a file that is not a private regular file of this user is ignored.
+
+use crate::env::Env;
+use crate::error::printable;
+use serde::{Deserialize, Serialize};
+use sha1::{Digest, Sha1};
+use std::fs;
+use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Token {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    pub access_token: String,
+    /// RFC 3339 in UTC, `…Z`, as the AWS CLI writes it.
+    pub expires_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_expires_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+impl Token {
+    /// Unix seconds the access token is good until (0 when the file's date does not parse).
+    pub fn expires(&self) -> i64 {
+        crate::time::parse_rfc3339(&self.expires_at).unwrap_or(0)
+    }
+
+    /// Unix seconds the client registration is good until, when the file has one.
+    pub fn registration_expires(&self) -> Option<i64> {
+        self.registration_expires_at
+            .as_deref()
+            .and_then(crate::time::parse_rfc3339)
+    }
+}
+
+/// The directory the AWS tools keep SSO tokens in.
+pub fn directory(env: &Env) -> Option<PathBuf> {
+    env.home().map(|home| home.join(".aws/sso/cache"))
+}
+
+/// The token file's name for a login's cache key: lowercase hex SHA-1, as the AWS CLI names it.
+pub fn file_name(cache_key: &str) -> String {
+    let digest = Sha1::digest(cache_key.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{hex}.json")
+}
+
+/// No token file is near this size.
+const MAX_TOKEN_BYTES: u64 = 64 * 1024;
+
+/// The token at `path`, when it is a private regular file of this user holding one; anything
+/// else (missing, corrupt, another user's, readable by others) is as good as no login.
+pub fn read(path: &Path) -> Option<Token> {
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .ok()?;
+    let meta = file.metadata().ok()?;
+    let private = meta.is_file()
+        && meta.uid() == crate::os::effective_uid()
+        && meta.mode() & 0o077 == 0
+        && meta.len() <= MAX_TOKEN_BYTES;
+    if !private {
+        return None;
+    }
+    let mut text = String::new();
+    file.take(MAX_TOKEN_BYTES).read_to_string(&mut text).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Writes `token` to `path` atomically, mode 0600, making the directory (0700) if needed.
+pub fn write(path: &Path, token: &Token) -> Result<(), String> {
+    let shown = || printable(&path.to_string_lossy());
+    let dir = path
+        .parent()
+        .ok_or_else(|| format!("{} has no directory", shown()))?;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| format!("cannot make {}: {e}", printable(&dir.to_string_lossy())))?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| format!("cannot write in {}: {e}", printable(&dir.to_string_lossy())))?;
+    let text = serde_json::to_string_pretty(token).map_err(|e| e.to_string())?;
+    temp.write_all(text.as_bytes())
+        .and_then(|_| {
+            temp.as_file()
+                .set_permissions(fs::Permissions::from_mode(0o600))
+        })
+        .map_err(|e| format!("cannot write {}: {e}", shown()))?;
+    temp.persist(path)
+        .map_err(|e| format!("cannot write {}: {}", shown(), e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token() -> Token {
+        Token {
+            start_url: Some("https://corp.awsapps.com/start".into()),
+            region: Some("eu-west-1".into()),
+            access_token: "at".into(),
+            expires_at: "2026-11-29T17:42:00Z".into(),
+            client_id: Some("cid".into()),
+            client_secret: Some("cs".into()),
+            registration_expires_at: Some("2027-02-27T17:42:00Z".into()),
+            refresh_token: Some("rt".into()),
+        }
+    }
+
+    #[test]
+    fn names_are_the_sha1_the_aws_cli_uses() {
+        // printf %s corp | sha1sum
+        assert_eq!(
+            file_name("corp"),
+            "ee0bfd2552fbd840c02cc48b6e823320543c450f.json"
+        );
+    }
+
+    #[test]
+    fn written_private_with_the_cli_field_names_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sso/cache").join(file_name("corp"));
+        write(&path, &token()).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        for field in [
+            "\"startUrl\"",
+            "\"region\"",
+            "\"accessToken\"",
+            "\"expiresAt\"",
+            "\"clientId\"",
+            "\"clientSecret\"",
+            "\"registrationExpiresAt\"",
+            "\"refreshToken\"",
+        ] {
+            assert!(text.contains(field), "{field}: {text}");
+        }
+        assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
+        assert_eq!(read(&path), Some(token()));
+        assert_eq!(token().expires(), 1_795_974_120);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(read(&path), None, "a token others can read is not used");
+        fs::write(&path, "{oops").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read(&path), None);
+    }
+}
