@@ -37,6 +37,20 @@ need_pip() {
   export PATH
 }
 
+# need_pip_module VENV MODULE=PACKAGE...: a Python library a test drives, installed into the
+# virtual environment VENV unless its python already imports it.
+need_pip_module() {
+  local venv=$1 missing=() pair
+  shift
+  for pair in "$@"; do
+    "$venv/bin/python" -c "import ${pair%%=*}" >/dev/null 2>&1 || missing+=("${pair#*=}")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  echo "installing ${missing[*]} into $venv (pip)" >&2
+  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "${missing[@]}"
+}
+
 # Starts from no AWS_* or ROLECALL_* variables, so nothing of the caller's session leaks in.
 scrub_aws_environment() {
   local variable

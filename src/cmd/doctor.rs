@@ -57,6 +57,7 @@ pub fn run(args: DoctorArgs) -> Result<()> {
     check_integration(&mut report, &env);
     check_config(&mut report, &env, args.profile.as_deref());
     check_cache(&mut report);
+    check_sso(&mut report, &env);
     if args.online {
         check_online(&mut report, &env);
     }
@@ -273,6 +274,88 @@ fn check_cache(report: &mut Report) {
                 printable(&untrusted.join(", "))
             ),
         );
+    }
+}
+
+/// Under this much time left, doctor warns about an SSO token that cannot renew itself, or a
+/// client registration (which a login needs to renew the token at all).
+const SSO_TOKEN_WARNING_SECONDS: i64 = 60 * 60;
+const SSO_REGISTRATION_WARNING_SECONDS: i64 = 7 * 86_400;
+
+fn check_sso(report: &mut Report, env: &Env) {
+    let Ok(profiles) = Profiles::load(env) else {
+        return;
+    };
+    let mut logins: Vec<(crate::profile::SsoLogin, String)> = Vec::new();
+    for name in profiles.names() {
+        if let Ok(login) = profiles.sso_login_of_profile(name) {
+            if !logins.iter().any(|(known, _)| *known == login) {
+                logins.push((login, name.to_string()));
+            }
+        }
+    }
+    logins.sort_by(|a, b| a.1.cmp(&b.1));
+    let now = time::now();
+    for (login, profile) in logins {
+        let what = login.describe();
+        let token = crate::sso::token_path(env, &login)
+            .ok()
+            .and_then(|path| crate::sso::token::read(&path));
+        let Some(token) = token else {
+            report.add(
+                Level::Ok,
+                format!(
+                    "not logged in to {what}: `rolecall sso login {}` (or an assume on a \
+                     terminal) logs in",
+                    printable(&profile)
+                ),
+            );
+            continue;
+        };
+        let left = token.expires() - now;
+        let renewable =
+            token.refresh_token.is_some() && token.registration_expires().is_some_and(|r| r > now);
+        match (left, renewable) {
+            (l, _) if l > SSO_TOKEN_WARNING_SECONDS => report.add(
+                Level::Ok,
+                format!("logged in to {what} ({} left)", time::format_duration(l)),
+            ),
+            (l, true) => report.add(
+                Level::Ok,
+                format!(
+                    "the login to {what} has {} left and renews itself",
+                    time::format_duration(l)
+                ),
+            ),
+            (l, false) if l > 0 => report.add(
+                Level::Warn,
+                format!(
+                    "the login to {what} expires in {}: run `rolecall sso login {}`",
+                    time::format_duration(l),
+                    printable(&profile)
+                ),
+            ),
+            _ => report.add(
+                Level::Warn,
+                format!(
+                    "the login to {what} has expired: run `rolecall sso login {}`",
+                    printable(&profile)
+                ),
+            ),
+        }
+        if let Some(registration) = token.registration_expires() {
+            if registration - now < SSO_REGISTRATION_WARNING_SECONDS {
+                report.add(
+                    Level::Warn,
+                    format!(
+                        "rolecall's registration with {what} expires in {}: the next \
+                         `rolecall sso login {}` makes a new one",
+                        time::format_duration(registration - now),
+                        printable(&profile)
+                    ),
+                );
+            }
+        }
     }
 }
 

@@ -26,8 +26,10 @@ pub fn run(args: StatusArgs) -> Result<()> {
     } else {
         None
     };
+    let sso_login = sso_login_expiry(&env, &state.profile);
     if args.json {
         let document = json!({
+            "sso_login_expiration": sso_login.as_ref().map(|(_, expires)| time::rfc3339(*expires)),
             "profile": state.profile,
             "role_arn": state.role_arn,
             "account": state.account(),
@@ -60,6 +62,16 @@ pub fn run(args: StatusArgs) -> Result<()> {
             );
             row("left", &time::format_duration(left));
         }
+        if let Some((what, expires)) = &sso_login {
+            row(
+                "sso",
+                &format!(
+                    "{what}, login until {} ({})",
+                    time::local_clock(*expires),
+                    time::format_duration(expires - now)
+                ),
+            );
+        }
         row("identity", identity.as_deref().unwrap_or(""));
         super::emit(&text)?;
     }
@@ -75,6 +87,18 @@ pub fn run(args: StatusArgs) -> Result<()> {
             ),
         ))
     }
+}
+
+/// For a session from an SSO profile (directly or down its chain): the login in words and when
+/// its token expires.
+fn sso_login_expiry(env: &Env, profile: &str) -> Option<(String, i64)> {
+    let profiles = crate::profile::Profiles::load(env).ok()?;
+    let chain = profiles.chain(env, profile, &Default::default()).ok()?;
+    let crate::profile::Base::Sso { login, .. } = chain.base else {
+        return None;
+    };
+    let token = crate::sso::token::read(&crate::sso::token_path(env, &login).ok()?)?;
+    Some((login.describe(), token.expires()))
 }
 
 /// An exit status of 1, with a message unless `-q`.

@@ -278,11 +278,13 @@ impl SsoWorld {
     /// botocore, a client rolecall did not write, resolving the profile's credentials from the
     /// files (it refreshes an expired token itself, from the same file).
     fn botocore_access_key(&self, profile: &str) -> Run {
-        let aws = common::require_tool("aws");
-        let python = aws.parent().unwrap().join("python");
+        // scripts/test names a python with botocore; else the one beside a pip-installed AWS CLI.
+        let python = std::env::var_os("ROLECALL_TEST_PYTHON")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| common::require_tool("aws").parent().unwrap().join("python"));
         assert!(
             python.is_file(),
-            "botocore comes with the AWS CLI from pip (scripts/test installs it): no {}",
+            "no python with botocore at {} (scripts/test installs one)",
             python.display()
         );
         let mut command = self.world.command(python);
@@ -551,4 +553,129 @@ fn ctrl_c_while_waiting_for_the_browser_exits_130_and_saves_nothing() {
         "{status:?}"
     );
     assert!(!sso.token_file("corp").exists());
+}
+
+#[test]
+fn status_and_doctor_show_the_sso_login() {
+    let sso = sso_world();
+    let doctor = Run::of(sso.rolecall(&["doctor"]));
+    assert!(
+        doctor
+            .stdout
+            .contains("not logged in to sso-session `corp`: `rolecall sso login sso-admin`")
+            || doctor
+                .stdout
+                .contains("not logged in to sso-session `corp`: `rolecall sso login sso-dev`"),
+        "{}",
+        doctor.stdout
+    );
+    sso.portal.script(|s| s.token_seconds = 1800);
+    Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).success();
+    let doctor = Run::of(sso.rolecall(&["doctor"]));
+    assert!(
+        doctor
+            .stdout
+            .contains("the login to sso-session `corp` has 29m left and renews itself"),
+        "{}",
+        doctor.stdout
+    );
+    let json = Run::of(sso.rolecall(&["assume", "--json", "sso-dev"]))
+        .success()
+        .json();
+    let mut status = sso.rolecall(&["status"]);
+    for (name, value) in json.as_object().unwrap() {
+        status.env(name, value.as_str().unwrap());
+    }
+    let run = Run::of(status).success();
+    assert!(
+        run.stdout
+            .contains("sso      sso-session `corp`, login until "),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_forgotten_registration_is_replaced_and_the_login_goes_on() {
+    let sso = sso_world();
+    Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).success();
+    let client = sso.token("corp")["clientId"].as_str().unwrap().to_string();
+    sso.portal
+        .script(|s| s.forgotten_client = Some(client.clone()));
+    Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).success();
+    assert_eq!(sso.portal.calls_to("/client/register").len(), 2);
+    assert_ne!(sso.token("corp")["clientId"].as_str().unwrap(), client);
+}
+
+#[test]
+fn oidc_endpoints_that_are_wrong_or_silent_are_said_plainly() {
+    let sso = sso_world();
+    let mut command = sso.rolecall(&["sso", "login", "sso-dev"]);
+    command.env("AWS_ENDPOINT_URL_SSO_OIDC", "not a url");
+    Run::of(command)
+        .failure(2)
+        .stderr_has("AWS_ENDPOINT_URL_SSO_OIDC is `not a url`, which is not an http(s) URL");
+    let refused = format!("http://127.0.0.1:{}", common::free_port());
+    let mut command = sso.rolecall(&["sso", "login", "sso-dev"]);
+    command.env("AWS_ENDPOINT_URL_SSO_OIDC", &refused);
+    Run::of(command).failure(1).stderr_has(&format!(
+        "the SSO OIDC service at {refused} could not be reached"
+    ));
+    let silent = FakeSso::start_silent();
+    let mut command = sso.rolecall(&["sso", "login", "sso-dev"]);
+    command.env("AWS_ENDPOINT_URL_SSO_OIDC", &silent.endpoint);
+    let started = std::time::Instant::now();
+    Run::of(command)
+        .failure(1)
+        .stderr_has("did not answer RegisterClient within 3s");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    // A device code nobody approves runs out.
+    sso.portal.script(|s| {
+        s.pending_polls = usize::MAX;
+        s.device_seconds = 2;
+    });
+    Run::of(sso.rolecall(&["sso", "login", "sso-legacy", "--no-browser"]))
+        .failure(1)
+        .stderr_has("was not approved in time");
+}
+
+#[test]
+fn two_assumes_needing_a_renewal_at_once_renew_once() {
+    let sso = sso_world();
+    Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).success();
+    sso.expire_token("corp");
+    let before = sso.portal.calls_to("/token").len();
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            sso.rolecall(&["assume", "--json", "--no-input", "--no-cache", "sso-dev"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    assert_eq!(sso.portal.calls_to("/token").len(), before + 1);
+}
+
+#[test]
+fn assume_on_a_terminal_logs_in_itself_and_goes_on() {
+    let sso = sso_world();
+    let browser = browser(&sso.world);
+    let terminal = crate::common::shell::Shell::new(&sso.world, "bash")
+        .env("AWS_ENDPOINT_URL_SSO", &sso.portal.endpoint)
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", &sso.portal.endpoint)
+        .env("BROWSER", browser.to_str().unwrap())
+        .terminal("PS1='RC$ '\n");
+    terminal.wait_for_text("RC$");
+    terminal.line("assume sso-admin && echo \"held=$ROLECALL_PROFILE\"");
+    terminal.wait_for_text("held=sso-admin");
+    let screen = terminal.screen();
+    assert!(
+        screen.contains("has expired or was never made; logging in"),
+        "{screen}"
+    );
+    assert!(sso.token_file("corp").exists());
 }

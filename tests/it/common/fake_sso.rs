@@ -41,6 +41,11 @@ pub struct Script {
     pub hostile_device_values: bool,
     /// Seconds an access token is issued for.
     pub token_seconds: i64,
+    /// Seconds a device code is good for.
+    pub device_seconds: i64,
+    /// Token requests from this client ID are answered InvalidClientException (a registration
+    /// the service has forgotten).
+    pub forgotten_client: Option<String>,
 }
 
 impl Default for Script {
@@ -53,6 +58,8 @@ impl Default for Script {
             revoke_refresh_tokens: false,
             hostile_device_values: false,
             token_seconds: 3600,
+            device_seconds: 600,
+            forgotten_client: None,
         }
     }
 }
@@ -232,7 +239,7 @@ fn route(path: &str, body: &str, state: &Mutex<State>, endpoint: &str) -> String
                 "userCode": shown_code,
                 "verificationUri": page,
                 "verificationUriComplete": format!("{endpoint}/device?user_code={user_code}"),
-                "expiresIn": 600,
+                "expiresIn": script.device_seconds,
                 "interval": 1,
             });
             ok(&answer.to_string())
@@ -289,6 +296,9 @@ fn issue(state: &mut State, script: &Script, refresh: bool) -> String {
 }
 
 fn token(body: &str, state: &mut State, script: &Script) -> String {
+    if script.forgotten_client.as_deref() == Some(field(body, "clientId").as_str()) {
+        return oidc_error("InvalidClientException", "invalid_client");
+    }
     match field(body, "grantType").as_str() {
         "urn:ietf:params:oauth:grant-type:device_code" => {
             let device = field(body, "deviceCode");
