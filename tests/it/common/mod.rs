@@ -94,7 +94,17 @@ impl Moto {
                 if !plain_http {
                     return true;
                 }
-                let _ = stream.write_all(b"GET /moto-api/ HTTP/1.0\r\n\r\n");
+                // An STS request, so moto has loaded its STS backend (slow the first time, and
+                // more so on a loaded machine) before a test's assume is timed against it.
+                let body = "Action=GetCallerIdentity&Version=2011-06-15";
+                let request = format!(
+                    "POST / HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: \
+                     application/x-www-form-urlencoded\r\nAuthorization: AWS4-HMAC-SHA256 \
+                     Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/sts/aws4_request, \
+                     SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(request.as_bytes());
                 let mut buffer = [0u8; 12];
                 if stream.read(&mut buffer).map(|n| n > 0).unwrap_or(false) {
                     return true;
