@@ -88,7 +88,7 @@ pub struct SsoLoginArgs {
 pub struct SsoLogoutArgs {
     #[command(flatten)]
     pub which: SsoWhich,
-    /// End every login in ~/.aws/sso/cache
+    /// End every login the config names (its sso-sessions and legacy SSO profiles)
     #[arg(long, conflicts_with_all = ["profile", "profile_flag", "sso_session"])]
     pub all: bool,
 }

@@ -315,43 +315,46 @@ fn check_sso(report: &mut Report, env: &Env) {
         let left = token.expires() - now;
         let renewable =
             token.refresh_token.is_some() && token.registration_expires().is_some_and(|r| r > now);
+        let renew = format!("rolecall sso login {}", printable(&profile));
         match (left, renewable) {
             (l, _) if l > SSO_TOKEN_WARNING_SECONDS => report.add(
                 Level::Ok,
                 format!("logged in to {what} ({} left)", time::format_duration(l)),
             ),
-            (l, true) => report.add(
+            (l, true) if l > 0 => report.add(
                 Level::Ok,
                 format!(
-                    "the login to {what} has {} left and renews itself",
+                    "the login to {what} has {} left and is renewed with its refresh token",
                     time::format_duration(l)
                 ),
+            ),
+            (_, true) => report.add(
+                Level::Ok,
+                format!("the login to {what} has expired; the next assume renews it with its refresh token"),
             ),
             (l, false) if l > 0 => report.add(
                 Level::Warn,
                 format!(
-                    "the login to {what} expires in {}: run `rolecall sso login {}`",
-                    time::format_duration(l),
-                    printable(&profile)
+                    "the login to {what} expires in {} and cannot be renewed: run `{renew}`",
+                    time::format_duration(l)
                 ),
             ),
             _ => report.add(
                 Level::Warn,
-                format!(
-                    "the login to {what} has expired: run `rolecall sso login {}`",
-                    printable(&profile)
-                ),
+                format!("the login to {what} has expired: run `{renew}`"),
             ),
         }
         if let Some(registration) = token.registration_expires() {
+            let when = match registration - now {
+                left if left <= 0 => "has expired".to_string(),
+                left => format!("expires in {}", time::format_duration(left)),
+            };
             if registration - now < SSO_REGISTRATION_WARNING_SECONDS {
                 report.add(
                     Level::Warn,
                     format!(
-                        "rolecall's registration with {what} expires in {}: the next \
-                         `rolecall sso login {}` makes a new one",
-                        time::format_duration(registration - now),
-                        printable(&profile)
+                        "the client registration behind the login to {what} {when}: the token \
+                         cannot be renewed after that; `{renew}` makes a new one"
                     ),
                 );
             }

@@ -40,11 +40,29 @@ fn logout(args: SsoLogoutArgs) -> Result<()> {
         vec![chosen(&profiles, &env, &args.which)?.0]
     };
     let mut ended = 0;
+    let mut first_failure = None;
+    // One login that cannot be ended does not keep the others.
     for login in &logins {
-        if crate::aws::net::block_on(crate::sso::log_out(&env, login))? {
-            ended += 1;
+        match crate::aws::net::block_on(crate::sso::log_out(&env, login)) {
+            Ok(true) => ended += 1,
+            Ok(false) => {}
+            Err(failure) => {
+                eprintln!(
+                    "rolecall: {}",
+                    crate::error::printable_lines(&failure.message)
+                );
+                first_failure.get_or_insert(failure.kind);
+            }
         }
         forget_role_credentials(&profiles, login);
+    }
+    if let Some(kind) = first_failure {
+        // Said above, each in its turn; the exit status is the first one's.
+        return Err(Failure {
+            kind,
+            message: String::new(),
+            code: None,
+        });
     }
     let what = match logins.as_slice() {
         [one] => one.describe(),

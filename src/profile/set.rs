@@ -138,10 +138,14 @@ impl Profiles {
                 Failure::usage(format!("[sso-session {}] needs {key}", printable(name)))
             })
         };
+        let region = setting("sso_region")?;
+        super::validate::check_region(&region).map_err(|e| {
+            Failure::usage(format!("[sso-session {}] sso_region: {e}", printable(name)))
+        })?;
         Ok(SsoLogin {
             session: Some(name.to_string()),
             start_url: setting("sso_start_url")?,
-            region: setting("sso_region")?,
+            region,
             scopes: scopes(section.get("sso_registration_scopes")),
         })
     }
@@ -163,10 +167,14 @@ impl Profiles {
                 ))
             })
         };
+        let region = setting("sso_region")?;
+        super::validate::check_region(&region).map_err(|e| {
+            Failure::usage(format!("profile `{}` sso_region: {e}", printable(name)))
+        })?;
         Ok(SsoLogin {
             session: None,
             start_url: setting("sso_start_url")?,
-            region: setting("sso_region")?,
+            region,
             scopes: DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
         })
     }

@@ -9,7 +9,7 @@ use crate::error::{printable, Failure, Result};
 use crate::profile::SsoLogin;
 use base64::Engine;
 use sha2::Digest;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -29,14 +29,15 @@ pub struct Choices {
     pub open_browser: bool,
 }
 
-/// The flow the AWS CLI would choose: PKCE for an sso-session, unless the device code is asked
-/// for or there is no browser here (an SSH session without a display).
+/// PKCE for an sso-session, as the AWS CLI v2 does; the device code for a legacy profile, when
+/// asked for, and (where the CLI would leave the person waiting for a browser that cannot open
+/// here) in an SSH session without a display or a `$BROWSER`.
 pub fn uses_device_code(login: &SsoLogin, choices: &Choices, env: &Env) -> bool {
     choices.device_code || login.session.is_none() || !has_local_browser(env)
 }
 
 fn has_local_browser(env: &Env) -> bool {
-    if env.get("BROWSER").is_some() || cfg!(target_os = "macos") {
+    if env.get("BROWSER").is_some() {
         return true;
     }
     let remote = env.get("SSH_CONNECTION").is_some() || env.get("SSH_TTY").is_some();
@@ -59,9 +60,9 @@ pub async fn with_pkce(
     })?;
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     let redirect_uri = format!("http://127.0.0.1:{port}/oauth/callback");
-    let verifier = random_text(64);
+    let verifier = random_text(64).map_err(Refusal::Failed)?;
     let challenge = base64url(&sha2::Sha256::digest(verifier.as_bytes()));
-    let state = random_text(16);
+    let state = random_text(16).map_err(Refusal::Failed)?;
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("response_type", "code")
         .append_pair("client_id", &registration.client_id)
@@ -70,7 +71,9 @@ pub async fn with_pkce(
         .append_pair("code_challenge_method", "S256")
         .append_pair("scopes", &login.scopes.join(" "))
         .append_pair("code_challenge", &challenge)
-        .finish();
+        .finish()
+        // Spaces as %20, as the AWS CLI sends them (a `+` in a value is already %2B).
+        .replace('+', "%20");
     let url = format!("{}?{query}", oidc.authorize_url());
     show_and_open(
         &format!("to sign in to {}, open this page:", login.describe()),
@@ -152,8 +155,14 @@ fn show_and_open(what: &str, url: &str, code: Option<&str>, choices: &Choices, e
 }
 
 /// `$BROWSER URL` when `$BROWSER` is set, else the platform's opener. Nothing the browser
-/// prints reaches stdout, which the shell function captures.
+/// prints reaches stdout, which the shell function captures. Only an http(s) page is opened: a
+/// server could send anything, an option for the browser or a `file:` path among them.
 fn open_browser(url: &str, env: &Env) -> std::result::Result<(), String> {
+    let web_page = (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.chars().any(|c| c.is_control() || c.is_whitespace());
+    if !web_page {
+        return Err("the page is not an http(s) URL".into());
+    }
     if let Some(browser) = env.get_os("BROWSER") {
         return std::process::Command::new(&browser)
             .arg(url)
@@ -194,14 +203,11 @@ fn wait_for_callback(listener: &TcpListener, state: &str) -> Result<String> {
     }
 }
 
-/// The code from one request to the callback path, or `None` for a request elsewhere.
+/// The code from one request to the callback path, or `None` for a request elsewhere (which
+/// gets a 404, and the wait goes on). A request that is too slow or too long is dropped.
 fn read_callback(stream: TcpStream, state: &str) -> Option<Result<String>> {
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut line = String::new();
-    BufReader::new(&stream).read_line(&mut line).ok()?;
-    let target = line.split_whitespace().nth(1).unwrap_or("");
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let target = read_request_target(&stream)?;
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
     if path != "/oauth/callback" {
         respond(&stream, "404 Not Found", "Not here.");
         return None;
@@ -215,7 +221,13 @@ fn read_callback(stream: TcpStream, state: &str) -> Option<Result<String>> {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    let answer = if let Some(error) = get("error") {
+    // The state first: an answer that is not for this login says nothing about it.
+    let answer = if get("state") != Some(state) {
+        Err(Failure::aws(
+            "the browser came back with an answer for another login (its state does not \
+             match); nothing was saved: run `rolecall sso login` again",
+        ))
+    } else if let Some(error) = get("error") {
         let detail = get("error_description").unwrap_or("");
         Err(Failure::aws(format!(
             "the sign-in was refused: {}{}{}",
@@ -223,11 +235,6 @@ fn read_callback(stream: TcpStream, state: &str) -> Option<Result<String>> {
             if detail.is_empty() { "" } else { ": " },
             printable(detail)
         )))
-    } else if get("state") != Some(state) {
-        Err(Failure::aws(
-            "the browser came back with an answer for another login (its state does not \
-             match); nothing was saved: run `rolecall sso login` again",
-        ))
     } else {
         match get("code") {
             Some(code) if !code.is_empty() => Ok(code.to_string()),
@@ -252,6 +259,28 @@ fn read_callback(stream: TcpStream, state: &str) -> Option<Result<String>> {
     Some(answer)
 }
 
+/// A request's target (`/oauth/callback?…`), read within a few seconds and a few KiB in all,
+/// headers included (read to their end, so the answer is not cut off by a reset).
+fn read_request_target(stream: &TcpStream) -> Option<String> {
+    const LIMIT: usize = 16 * 1024;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let _ = stream.set_nonblocking(false);
+    let mut head: Vec<u8> = Vec::new();
+    let mut byte = [0u8; 1];
+    let mut reader = stream;
+    while !head.ends_with(b"\r\n\r\n") && !head.ends_with(b"\n\n") {
+        let left = deadline.checked_duration_since(Instant::now())?;
+        let _ = stream.set_read_timeout(Some(left.max(Duration::from_millis(1))));
+        match std::io::Read::read(&mut reader, &mut byte) {
+            Ok(1) if head.len() < LIMIT => head.push(byte[0]),
+            _ => return None,
+        }
+    }
+    let text = String::from_utf8_lossy(&head);
+    let line = text.lines().next()?;
+    Some(line.split_whitespace().nth(1)?.to_string())
+}
+
 fn respond(mut stream: &TcpStream, status: &str, text: &str) {
     let body = format!("<!doctype html><title>rolecall</title><p>{text}</p>\n");
     let _ = write!(
@@ -263,10 +292,11 @@ fn respond(mut stream: &TcpStream, status: &str, text: &str) {
 }
 
 /// `bytes` random bytes as base64url text, for the PKCE verifier and the state.
-fn random_text(bytes: usize) -> String {
+fn random_text(bytes: usize) -> Result<String> {
     let mut buffer = vec![0u8; bytes];
-    getrandom::getrandom(&mut buffer).expect("the operating system's random source");
-    base64url(&buffer)
+    getrandom::getrandom(&mut buffer)
+        .map_err(|e| Failure::local(format!("the operating system gave no random bytes: {e}")))?;
+    Ok(base64url(&buffer))
 }
 
 fn base64url(bytes: &[u8]) -> String {
@@ -285,8 +315,8 @@ mod tests {
             base64url(&sha2::Sha256::digest(verifier.as_bytes())),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
-        assert_eq!(random_text(64).len(), 86);
-        assert_ne!(random_text(16), random_text(16));
+        assert_eq!(random_text(64).unwrap().len(), 86);
+        assert_ne!(random_text(16).unwrap(), random_text(16).unwrap());
     }
 
     #[test]
@@ -314,9 +344,6 @@ mod tests {
             open_browser: true,
         };
         assert!(uses_device_code(&session, &asked, &local));
-        assert_eq!(
-            uses_device_code(&session, &browser, &over_ssh),
-            !cfg!(target_os = "macos")
-        );
+        assert!(uses_device_code(&session, &browser, &over_ssh));
     }
 }

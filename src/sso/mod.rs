@@ -41,27 +41,77 @@ pub async fn log_in(env: &Env, login: &SsoLogin, choices: &Choices) -> Result<To
     let path = token_path(env, login)?;
     let oidc = Oidc::new(&login.region)?;
     let device = login::uses_device_code(login, choices, env);
-    // A loopback registration (with its redirect URI and refresh grant) is reused until it
-    // expires, as the AWS CLI reuses its own; a device login registers afresh.
-    let reusable = if device {
-        None
-    } else {
-        token::read(&path).and_then(|t| registration_of(&t))
-    };
+    let purpose = Purpose::of(login, device);
+    let saved_path = path.with_file_name(token::registration_file_name(&purpose.key()));
+    // A registration is reused until an hour before it expires, but only one made for this
+    // very flow, start URL, region and scopes.
+    let reusable = token::read_private::<token::SavedRegistration>(&saved_path).and_then(|saved| {
+        let expires = crate::time::parse_rfc3339(&saved.expires_at)?;
+        (expires - crate::time::now() > REGISTRATION_MARGIN_SECONDS).then_some(Registration {
+            client_id: saved.client_id,
+            client_secret: saved.client_secret,
+            expires,
+        })
+    });
     let reused = reusable.is_some();
     let mut registration = match reusable {
         Some(registration) => registration,
-        None => register(&oidc, login, device).await?,
+        None => register(&oidc, login, &purpose, &saved_path).await?,
     };
     let mut issued = run_flow(&oidc, login, &registration, device, choices, env).await;
     if reused && matches!(issued, Err(Refusal::InvalidClient)) {
-        registration = register(&oidc, login, device).await?;
+        registration = register(&oidc, login, &purpose, &saved_path).await?;
         issued = run_flow(&oidc, login, &registration, device, choices, env).await;
     }
     let issued = issued.map_err(|refusal| refused(refusal, login))?;
     let token = token_from(login, &registration, issued, None);
     token::write(&path, &token).map_err(Failure::local)?;
     Ok(token)
+}
+
+/// What a registration is made for: the flow and its grants, and the login's own settings.
+struct Purpose<'a> {
+    login: &'a SsoLogin,
+    grants: &'static [&'static str],
+    redirect: Option<&'static str>,
+}
+
+impl<'a> Purpose<'a> {
+    fn of(login: &'a SsoLogin, device: bool) -> Purpose<'a> {
+        let (grants, redirect): (&'static [&'static str], _) = match (device, &login.session) {
+            (false, _) => (
+                &["authorization_code", "refresh_token"],
+                Some(REGISTERED_REDIRECT),
+            ),
+            // An sso-session's device login can be refreshed too, as the AWS CLI registers it.
+            (true, Some(_)) => (
+                &[
+                    "urn:ietf:params:oauth:grant-type:device_code",
+                    "refresh_token",
+                ],
+                None,
+            ),
+            (true, None) => (&[], None),
+        };
+        Purpose {
+            login,
+            grants,
+            redirect,
+        }
+    }
+
+    /// The registration's identity: everything a reused one must have been made for.
+    fn key(&self) -> String {
+        serde_json::json!({
+            "tool": "rolecall",
+            "startUrl": self.login.start_url,
+            "region": self.login.region,
+            "scopes": self.login.scopes,
+            "session": self.login.session,
+            "grantTypes": self.grants,
+        })
+        .to_string()
+    }
 }
 
 async fn run_flow(
@@ -79,7 +129,12 @@ async fn run_flow(
     }
 }
 
-async fn register(oidc: &Oidc, login: &SsoLogin, device: bool) -> Result<Registration> {
+async fn register(
+    oidc: &Oidc,
+    login: &SsoLogin,
+    purpose: &Purpose<'_>,
+    saved_path: &std::path::Path,
+) -> Result<Registration> {
     let label: String = login
         .cache_key()
         .chars()
@@ -92,9 +147,23 @@ async fn register(oidc: &Oidc, login: &SsoLogin, device: bool) -> Result<Registr
         })
         .take(64)
         .collect();
-    let redirect = (!device).then_some(REGISTERED_REDIRECT);
-    oidc.register(&label, &login.scopes, &login.start_url, redirect)
-        .await
+    let registration = oidc
+        .register(
+            &label,
+            &login.scopes,
+            &login.start_url,
+            purpose.grants,
+            purpose.redirect,
+        )
+        .await?;
+    let saved = token::SavedRegistration {
+        client_id: registration.client_id.clone(),
+        client_secret: registration.client_secret.clone(),
+        expires_at: crate::time::rfc3339(registration.expires),
+    };
+    // Not keeping it only costs a registration next time.
+    let _ = token::write_private(saved_path, &saved);
+    Ok(registration)
 }
 
 /// Renews the token of `login` with its refresh token, when it has one and a registration
@@ -119,9 +188,19 @@ pub async fn refresh(env: &Env, login: &SsoLogin) -> Result<Option<Token>> {
             token::write(&path, &token).map_err(Failure::local)?;
             Ok(Some(token))
         }
-        // Revoked or stale: only a new login helps.
-        Err(Refusal::InvalidGrant | Refusal::InvalidClient | Refusal::Expired) => Ok(None),
-        Err(refusal) => Err(refused(refusal, login)),
+        // The service could not be asked: a token not yet expired still serves.
+        Err(Refusal::Failed(failure)) => {
+            if old.expires() > crate::time::now() {
+                Ok(Some(old))
+            } else {
+                Err(failure)
+            }
+        }
+        // Any refusal means a new login, unless another tool renewed the token meanwhile (its
+        // refresh token may have replaced the one this process read).
+        Err(_) => Ok(token::read(&path)
+            .filter(|now| now.access_token != old.access_token)
+            .filter(|now| now.expires() - crate::time::now() > FRESH_SECONDS)),
     }
 }
 
@@ -148,8 +227,18 @@ pub async fn ensure_login(env: &Env, login: &SsoLogin, profile: &str, may_ask: b
     use std::io::IsTerminal;
     let person_there = may_ask && std::io::stderr().is_terminal() && std::io::stdin().is_terminal();
     if !person_there {
+        let path = token_path(env, login)?;
+        let ignored = if path.exists() && token::read(&path).is_none() {
+            format!(
+                " (its token file {} is not a private file of yours, so it was not used)",
+                printable(&path.to_string_lossy())
+            )
+        } else {
+            String::new()
+        };
         return Err(Failure::aws(format!(
-            "the SSO login of {} has expired or was never made: run `rolecall sso login {}`",
+            "the SSO login of {} has expired or was never made{ignored}: run `rolecall sso \
+             login {}`",
             login.describe(),
             printable(profile)
         )));
@@ -218,10 +307,10 @@ async fn portal_logout(login: &SsoLogin, access_token: &str) -> std::result::Res
         })
 }
 
-/// The registration a token file carries, when it has one with time left.
+/// The registration a token file carries, for its refresh token, when it has not expired.
 fn registration_of(token: &Token) -> Option<Registration> {
     let expires = token.registration_expires()?;
-    if expires - crate::time::now() <= REGISTRATION_MARGIN_SECONDS {
+    if expires <= crate::time::now() {
         return None;
     }
     Some(Registration {

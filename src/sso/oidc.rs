@@ -99,7 +99,15 @@ impl Oidc {
         }
         Ok(Oidc {
             client: aws_sdk_ssooidc::Client::from_conf(builder.build()),
-            endpoint: endpoint.unwrap_or_else(|| format!("https://oidc.{region}.amazonaws.com")),
+            endpoint: endpoint.unwrap_or_else(|| {
+                // The browser is sent to this host itself, so it follows the partition.
+                let domain = if region.starts_with("cn-") {
+                    "amazonaws.com.cn"
+                } else {
+                    "amazonaws.com"
+                };
+                format!("https://oidc.{region}.{domain}")
+            }),
             timeout,
         })
     }
@@ -109,13 +117,14 @@ impl Oidc {
         format!("{}/authorize", self.endpoint.trim_end_matches('/'))
     }
 
-    /// Registers rolecall as a public client; with `redirect_uri`, for the authorization code
-    /// flow (and refresh tokens), else for the device flow.
+    /// Registers rolecall as a public client for `grants` (none: the plain device flow of a
+    /// legacy profile), with `redirect_uri` for the authorization code flow.
     pub async fn register(
         &self,
         label: &str,
         scopes: &[String],
         start_url: &str,
+        grants: &[&str],
         redirect_uri: Option<&str>,
     ) -> Result<Registration> {
         let mut request = self
@@ -123,23 +132,24 @@ impl Oidc {
             .register_client()
             .client_name(format!("{CLIENT_NAME_PREFIX}-{label}"))
             .client_type("public")
-            .set_scopes(Some(scopes.to_vec()));
-        if let Some(uri) = redirect_uri {
+            .set_scopes(Some(scopes.to_vec()))
+            .set_redirect_uris(redirect_uri.map(|uri| vec![uri.to_string()]));
+        if !grants.is_empty() {
             request = request
-                .redirect_uris(uri)
-                .grant_types("authorization_code")
-                .grant_types("refresh_token")
+                .set_grant_types(Some(grants.iter().map(|g| g.to_string()).collect()))
                 .issuer_url(start_url);
         }
         let output = request
             .send()
             .await
             .map_err(|e| self.explain("RegisterClient", e))?;
+        // A registration without a future expiry would be written as a date no tool can use.
+        let expires = output.client_secret_expires_at();
         match (output.client_id(), output.client_secret()) {
-            (Some(id), Some(secret)) => Ok(Registration {
+            (Some(id), Some(secret)) if expires > crate::time::now() => Ok(Registration {
                 client_id: id.to_string(),
                 client_secret: secret.to_string(),
-                expires: output.client_secret_expires_at(),
+                expires,
             }),
             _ => Err(self.malformed("RegisterClient")),
         }
@@ -170,7 +180,11 @@ impl Oidc {
                 verification_uri: uri.to_string(),
                 verification_uri_complete: output.verification_uri_complete().map(String::from),
                 expires_in: i64::from(output.expires_in()),
-                interval: i64::from(output.interval()).max(1),
+                // RFC 8628's default when the server names none; never more than a minute.
+                interval: match i64::from(output.interval()) {
+                    0 => 5,
+                    given => given.clamp(1, 60),
+                },
             }),
             _ => Err(self.malformed("StartDeviceAuthorization")),
         }
@@ -259,10 +273,18 @@ impl Oidc {
                          AWS_ENDPOINT_URL_SSO_OIDC and AWS_ENDPOINT_URL"
                     ));
                 }
+                let detail = printable(&detail);
+                if let Some(refused) = crate::aws::net::CertificateRefusal::find(&detail) {
+                    return Failure::aws(format!(
+                        "the SSO OIDC service at {endpoint} presented a certificate rolecall does \
+                         not trust ({}); {}",
+                        refused.reason,
+                        refused.advice()
+                    ));
+                }
                 Failure::aws(format!(
-                    "the SSO OIDC service at {endpoint} could not be reached ({}); check your \
-                     network or AWS_ENDPOINT_URL_SSO_OIDC",
-                    printable(&detail)
+                    "the SSO OIDC service at {endpoint} could not be reached ({detail}); check \
+                     your network or AWS_ENDPOINT_URL_SSO_OIDC"
                 ))
             }
             SdkError::ServiceError(_) => Failure::aws(format!(

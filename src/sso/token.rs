@@ -61,9 +61,30 @@ pub fn file_name(cache_key: &str) -> String {
 /// No token file is near this size.
 const MAX_TOKEN_BYTES: u64 = 64 * 1024;
 
+/// A client registration rolecall keeps for reuse, in the same directory, in a file named for
+/// what it was made for (flow, start URL, region, scopes, session): one made for the device
+/// flow is never offered to the browser's, nor one for other scopes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedRegistration {
+    pub client_id: String,
+    pub client_secret: String,
+    pub expires_at: String,
+}
+
+/// The file name of the registration made for `purpose`.
+pub fn registration_file_name(purpose: &str) -> String {
+    format!("rolecall-registration-{}", file_name(purpose))
+}
+
 /// The token at `path`, when it is a private regular file of this user holding one; anything
 /// else (missing, corrupt, another user's, readable by others) is as good as no login.
 pub fn read(path: &Path) -> Option<Token> {
+    read_private(path)
+}
+
+/// The contents of a private regular file of this user at `path`, parsed.
+pub fn read_private<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
     let file = fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
@@ -84,6 +105,12 @@ pub fn read(path: &Path) -> Option<Token> {
 
 /// Writes `token` to `path` atomically, mode 0600, making the directory (0700) if needed.
 pub fn write(path: &Path, token: &Token) -> Result<(), String> {
+    write_private(path, token)
+}
+
+/// Writes `value` as JSON to `path`: a temporary file in the same directory, 0600, synced, then
+/// renamed into place, so a reader sees the old file or the new one, never half of one.
+pub fn write_private<T: Serialize>(path: &Path, value: &T) -> Result<(), String> {
     let shown = || printable(&path.to_string_lossy());
     let dir = path
         .parent()
@@ -95,12 +122,13 @@ pub fn write(path: &Path, token: &Token) -> Result<(), String> {
         .map_err(|e| format!("cannot make {}: {e}", printable(&dir.to_string_lossy())))?;
     let mut temp = tempfile::NamedTempFile::new_in(dir)
         .map_err(|e| format!("cannot write in {}: {e}", printable(&dir.to_string_lossy())))?;
-    let text = serde_json::to_string_pretty(token).map_err(|e| e.to_string())?;
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
     temp.write_all(text.as_bytes())
         .and_then(|_| {
             temp.as_file()
                 .set_permissions(fs::Permissions::from_mode(0o600))
         })
+        .and_then(|_| temp.as_file().sync_all())
         .map_err(|e| format!("cannot write {}: {e}", shown()))?;
     temp.persist(path)
         .map_err(|e| format!("cannot write {}: {}", shown(), e.error))?;

@@ -531,8 +531,10 @@ fn login_faults_each_get_one_clear_message_and_save_nothing() {
 }
 
 #[test]
-fn ctrl_c_while_waiting_for_the_browser_exits_130_and_saves_nothing() {
+fn ctrl_c_while_waiting_for_the_browser_ends_the_login_and_changes_nothing() {
     let sso = sso_world();
+    sso.cache_login("corp", "kept", 3600);
+    let before = sso.token("corp");
     let mut command = sso.rolecall(&["sso", "login", "sso-dev", "--no-browser"]);
     command.stderr(std::process::Stdio::piped());
     let mut child = command.spawn().unwrap();
@@ -547,12 +549,75 @@ fn ctrl_c_while_waiting_for_the_browser_exits_130_and_saves_nothing() {
     // SAFETY: a signal to a process this test started.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let status = child.wait().unwrap();
+    // Ended by the signal itself, so the shell that ran it reports 130.
     use std::os::unix::process::ExitStatusExt;
-    assert!(
-        status.code() == Some(130) || status.signal() == Some(libc::SIGINT),
-        "{status:?}"
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
+    assert_eq!(sso.token("corp"), before);
+}
+
+#[test]
+fn a_device_login_neither_blocks_the_next_browser_login_nor_lacks_a_refresh_token() {
+    let sso = sso_world();
+    Run::of(sso.rolecall(&["sso", "login", "sso-dev", "--device-code"])).success();
+    assert!(sso.token("corp")["refreshToken"].is_string());
+    sso.expire_token("corp");
+    Run::of(sso.rolecall(&["assume", "--json", "--no-input", "sso-dev"])).success();
+    // The device client is not offered to the browser flow (the service would not redirect).
+    Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).success();
+    assert_eq!(sso.portal.calls_to("/client/register").len(), 2);
+    // Other scopes, another registration; the same ones again, none.
+    sso.world.write_config(&CONFIG.replace(
+        "sso_region = eu-west-1\n[profile sso-dev]",
+        "sso_region = eu-west-1\nsso_registration_scopes = sso:account:access, codewhisperer:completions\n[profile sso-dev]",
+    ));
+    Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).success();
+    Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).success();
+    assert_eq!(sso.portal.calls_to("/client/register").len(), 3);
+}
+
+#[test]
+fn the_loopback_callback_ignores_other_requests_and_the_sign_in_page_gets_what_pkce_needs() {
+    use std::os::unix::fs::PermissionsExt;
+    let sso = sso_world();
+    // A browser that first asks the loopback port for a favicon and leaves an idle connection
+    // open, as browsers do, before it signs in.
+    let noisy = sso.world.home().join("noisy-browser");
+    let log = sso.world.home().join("noisy.log");
+    std::fs::write(
+        &noisy,
+        format!(
+            "#!/usr/bin/env python3\nimport socket, sys, urllib.parse, urllib.request\n\
+             url = sys.argv[1]\nopen({log:?}, 'w').write(url)\n\
+             redirect = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)['redirect_uri'][0]\n\
+             loopback = urllib.parse.urlparse(redirect)\n\
+             idle = socket.create_connection((loopback.hostname, loopback.port))\n\
+             try:\n    urllib.request.urlopen('http://%s:%d/favicon.ico' % (loopback.hostname, loopback.port), timeout=10)\n\
+             except Exception:\n    pass\n\
+             urllib.request.urlopen(url, timeout=20).read()\n",
+            log = log.display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&noisy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut command = sso.rolecall(&["sso", "login", "sso-dev"]);
+    command.env("BROWSER", &noisy);
+    Run::of(command).success();
+    let url = std::fs::read_to_string(&log).unwrap();
+    let query: std::collections::HashMap<String, String> =
+        form_urlencoded::parse(url.split_once('?').unwrap().1.as_bytes())
+            .into_owned()
+            .collect();
+    assert_eq!(query["response_type"], "code");
+    assert_eq!(query["code_challenge_method"], "S256");
+    assert_eq!(query["scopes"], "sso:account:access");
+    assert_eq!(query["code_challenge"].len(), 43);
+    assert!(query["state"].len() >= 16);
+    assert!(query["redirect_uri"].starts_with("http://127.0.0.1:"));
+    assert!(query["redirect_uri"].ends_with("/oauth/callback"));
+    assert_eq!(
+        query["client_id"],
+        sso.token("corp")["clientId"].as_str().unwrap()
     );
-    assert!(!sso.token_file("corp").exists());
 }
 
 #[test]
@@ -575,7 +640,7 @@ fn status_and_doctor_show_the_sso_login() {
     assert!(
         doctor.stdout.lines().any(|line| line
             .starts_with("ok      the login to sso-session `corp` has ")
-            && line.ends_with("m left and renews itself")),
+            && line.ends_with("m left and is renewed with its refresh token")),
         "{}",
         doctor.stdout
     );

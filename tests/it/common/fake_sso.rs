@@ -73,6 +73,8 @@ struct State {
     polls: usize,
     /// authorization code → (PKCE challenge, redirect URI).
     codes: HashMap<String, (String, String)>,
+    /// client ID → the grant types it was registered for.
+    clients: HashMap<String, Vec<String>>,
     issued: usize,
 }
 
@@ -217,12 +219,20 @@ fn route(path: &str, body: &str, state: &Mutex<State>, endpoint: &str) -> String
             ))
         }
         "/logout" => ok(""),
-        "/client/register" => ok(&format!(
-            "{{\"clientId\":\"client-{n}\",\"clientSecret\":\"secret-{n}\",\
-             \"clientIdIssuedAt\":{now},\"clientSecretExpiresAt\":{}}}",
-            now + 90 * 86400,
-            n = state.requests.len()
-        )),
+        "/client/register" => {
+            let n = state.requests.len();
+            let grants: Vec<String> = serde_json::from_str::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| v.get("grantTypes").cloned())
+                .and_then(|g| serde_json::from_value(g).ok())
+                .unwrap_or_default();
+            state.clients.insert(format!("client-{n}"), grants);
+            ok(&format!(
+                "{{\"clientId\":\"client-{n}\",\"clientSecret\":\"secret-{n}\",\
+                 \"clientIdIssuedAt\":{now},\"clientSecretExpiresAt\":{}}}",
+                now + 90 * 86400
+            ))
+        }
         "/device_authorization" => {
             let user_code = format!("CODE-{}", state.requests.len());
             state.approved.insert(user_code.clone(), false);
@@ -254,6 +264,23 @@ fn route(path: &str, body: &str, state: &Mutex<State>, endpoint: &str) -> String
         "/authorize" => {
             let q = query(path);
             let redirect = q.get("redirect_uri").cloned().unwrap_or_default();
+            // As the real service: no redirect for a client not registered for this flow, or a
+            // redirect that is not its loopback one, or a request that is not PKCE's.
+            let client = q.get("client_id").cloned().unwrap_or_default();
+            let for_this_flow = state
+                .clients
+                .get(&client)
+                .is_some_and(|grants| grants.iter().any(|g| g == "authorization_code"));
+            let well_formed = q.get("response_type").map(String::as_str) == Some("code")
+                && q.get("code_challenge_method").map(String::as_str) == Some("S256")
+                && q.contains_key("code_challenge")
+                && q.contains_key("scopes")
+                && redirect.starts_with("http://127.0.0.1:")
+                && redirect.ends_with("/oauth/callback");
+            if !for_this_flow || !well_formed {
+                return "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .into();
+            }
             let state_param = if script.wrong_state {
                 "not-the-state-it-was-given".to_string()
             } else {
@@ -307,8 +334,14 @@ fn token(body: &str, state: &mut State, script: &Script) -> String {
             if script.slow_down_once && state.polls == 1 {
                 return oidc_error("SlowDownException", "slow_down");
             }
+            let refreshable = state
+                .clients
+                .get(&field(body, "clientId"))
+                .is_some_and(|grants| grants.iter().any(|g| g == "refresh_token"));
             match state.approved.get(&code) {
-                Some(true) if state.polls > script.pending_polls => issue(state, script, false),
+                Some(true) if state.polls > script.pending_polls => {
+                    issue(state, script, refreshable)
+                }
                 Some(false) if script.decline => {
                     oidc_error("AccessDeniedException", "access_denied")
                 }
