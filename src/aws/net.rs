@@ -7,7 +7,7 @@ use std::time::Duration;
 
 const DEFAULT_TIMEOUT_SECONDS: u64 = 10;
 /// Connecting may take this long, whatever the overall limit.
-pub const CONNECT_TIMEOUT_SECONDS: u64 = 3;
+const CONNECT_TIMEOUT_SECONDS: u64 = 3;
 
 /// The endpoint override the AWS SDKs honour, so tests and local STS peers work unchanged.
 pub fn endpoint_override() -> Option<String> {
@@ -46,6 +46,20 @@ pub fn checked_endpoint(variables: &[&'static str]) -> Result<Option<String>> {
             printable(&url)
         )))
     }
+}
+
+/// The retries every SDK client of rolecall's makes: at most 3 attempts.
+pub fn retries() -> aws_smithy_types::retry::RetryConfig {
+    aws_smithy_types::retry::RetryConfig::standard().with_max_attempts(3)
+}
+
+/// The time limits every SDK client of rolecall's keeps: connecting within 3 s, and a whole
+/// call (retries included) within `overall`.
+pub fn time_limits(overall: Duration) -> aws_smithy_types::timeout::TimeoutConfig {
+    aws_smithy_types::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(CONNECT_TIMEOUT_SECONDS).min(overall))
+        .operation_timeout(overall)
+        .build()
 }
 
 /// Where the SSO portal is moved to, as aws-config's SSO client reads it (then a profile's

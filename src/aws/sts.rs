@@ -3,9 +3,7 @@
 
 use super::clock::DateRecorder;
 use super::explain::{Call, CallContext};
-use super::net::{
-    checked_endpoint, overall_timeout, CONNECT_TIMEOUT_SECONDS, STS_ENDPOINT_VARIABLES,
-};
+use super::net::{checked_endpoint, overall_timeout, retries, time_limits, STS_ENDPOINT_VARIABLES};
 use crate::error::{printable, Failure, Result};
 use crate::profile::Hop;
 use crate::session::Credentials;
@@ -13,8 +11,6 @@ use aws_credential_types::Credentials as SdkCredentials;
 use aws_sdk_sts::config::{BehaviorVersion, Region};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::http::Response;
-use aws_smithy_types::retry::RetryConfig;
-use aws_smithy_types::timeout::TimeoutConfig;
 use std::time::Duration;
 
 /// STS's default when no region is known; the global endpoint answers for every account.
@@ -34,13 +30,8 @@ impl Sts {
         let mut builder = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.clone()))
-            .retry_config(RetryConfig::standard().with_max_attempts(3))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(CONNECT_TIMEOUT_SECONDS).min(timeout))
-                    .operation_timeout(timeout)
-                    .build(),
-            );
+            .retry_config(retries())
+            .timeout_config(time_limits(timeout));
         if let Some(url) = &endpoint {
             builder = builder.endpoint_url(url.clone());
         }

@@ -281,11 +281,8 @@ async fn portal_logout(login: &SsoLogin, access_token: &str) -> std::result::Res
     let mut builder = aws_sdk_sso::Config::builder()
         .behavior_version(aws_sdk_sso::config::BehaviorVersion::latest())
         .region(aws_sdk_sso::config::Region::new(login.region.clone()))
-        .timeout_config(
-            aws_smithy_types::timeout::TimeoutConfig::builder()
-                .operation_timeout(timeout)
-                .build(),
-        );
+        .retry_config(crate::aws::net::retries())
+        .timeout_config(crate::aws::net::time_limits(timeout));
     if let Some(url) = &endpoint {
         builder = builder.endpoint_url(url.clone());
     }

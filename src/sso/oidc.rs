@@ -3,13 +3,11 @@
 //! authorization code with PKCE, refresh token). Every failure is said in one line that names
 //! the endpoint; nothing the server sends reaches a terminal unfiltered.
 
-use crate::aws::net::{checked_endpoint, overall_timeout, CONNECT_TIMEOUT_SECONDS};
+use crate::aws::net::{checked_endpoint, overall_timeout, retries, time_limits};
 use crate::error::{describe_error, printable, quotes_a_request, Failure, Result};
 use aws_sdk_ssooidc::config::{BehaviorVersion, Region};
 use aws_sdk_ssooidc::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::http::Response;
-use aws_smithy_types::retry::RetryConfig;
-use aws_smithy_types::timeout::TimeoutConfig;
 use std::time::Duration;
 
 /// Where the OIDC service is moved to, as the SDKs read it.
@@ -87,13 +85,8 @@ impl Oidc {
         let mut builder = aws_sdk_ssooidc::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_string()))
-            .retry_config(RetryConfig::standard().with_max_attempts(3))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(CONNECT_TIMEOUT_SECONDS).min(timeout))
-                    .operation_timeout(timeout)
-                    .build(),
-            );
+            .retry_config(retries())
+            .timeout_config(time_limits(timeout));
         if let Some(url) = &endpoint {
             builder = builder.endpoint_url(url.clone());
         }
