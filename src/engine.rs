@@ -79,7 +79,7 @@ pub fn obtain(request: &Request) -> Result<Session> {
             return Ok(session(credentials));
         }
     }
-    let credentials = net::block_on(fetch(&chain, request, &endpoint))?;
+    let credentials = net::block_on(fetch(&chain, request, &endpoint, cache_dir.as_deref()))?;
     if policy.write && is_temporary(&credentials) {
         store(cache_dir.as_deref(), &entry, &key, &credentials);
     }
@@ -124,7 +124,12 @@ fn role_cache_key(chain: &ProfileChain, endpoint: &str) -> String {
     key
 }
 
-async fn fetch(chain: &ProfileChain, request: &Request<'_>, endpoint: &str) -> Result<Credentials> {
+async fn fetch(
+    chain: &ProfileChain,
+    request: &Request<'_>,
+    endpoint: &str,
+    cache_dir: Option<&std::path::Path>,
+) -> Result<Credentials> {
     let policy = request.cache;
     let mfa_input = &request.mfa;
     // STS's settings are checked first: a credential_process may have had a person unlock
@@ -145,14 +150,11 @@ async fn fetch(chain: &ProfileChain, request: &Request<'_>, endpoint: &str) -> R
             // MFA session rather than once per role.
             let key = format!("{endpoint}|{}|{serial}", chain.base.identity());
             let entry = cache::entry_name("mfa", serial.rsplit('/').next().unwrap_or(serial), &key);
-            let cache_dir = cache::directory().filter(|_| policy.write);
-            let _lock = cache_dir
-                .as_deref()
-                .and_then(|dir| cache::lock(dir, &entry, lock_patience(mfa_input)));
+            let mfa_cache = cache_dir.filter(|_| policy.write);
+            let _lock =
+                mfa_cache.and_then(|dir| cache::lock(dir, &entry, lock_patience(mfa_input)));
             // An MFA session outlives `--refresh`: only `--no-cache` (no writes either) skips it.
-            let cached = cache_dir
-                .as_deref()
-                .and_then(|dir| cache::read(dir, &entry, &key, time::now()));
+            let cached = mfa_cache.and_then(|dir| cache::read(dir, &entry, &key, time::now()));
             credentials = match cached {
                 Some(session) => session,
                 None => {
@@ -170,7 +172,7 @@ async fn fetch(chain: &ProfileChain, request: &Request<'_>, endpoint: &str) -> R
                     let session = sts
                         .get_session_token(&credentials, serial, &code, &context)
                         .await?;
-                    store(cache_dir.as_deref(), &entry, &key, &session);
+                    store(mfa_cache, &entry, &key, &session);
                     session
                 }
             };
@@ -215,9 +217,9 @@ async fn fetch(chain: &ProfileChain, request: &Request<'_>, endpoint: &str) -> R
                     Some("ExpiredToken" | "InvalidClientTokenId")
                 );
                 if let (0, true, Some(entry), Some(dir)) =
-                    (index, stale, &mfa_session_entry, cache::directory())
+                    (index, stale, &mfa_session_entry, cache_dir)
                 {
-                    cache::remove(&dir, entry);
+                    cache::remove(dir, entry);
                 }
                 return Err(failure);
             }

@@ -55,9 +55,11 @@ pub fn run(args: DoctorArgs) -> Result<()> {
     let mut report = Report { lines: Vec::new() };
     check_environment(&mut report, &env, args.profile.as_deref());
     check_integration(&mut report, &env);
-    check_config(&mut report, &env, args.profile.as_deref());
+    let profiles = check_config(&mut report, &env, args.profile.as_deref());
     check_cache(&mut report);
-    check_sso(&mut report, &env);
+    if let Some(profiles) = &profiles {
+        check_sso(&mut report, &env, profiles);
+    }
     if args.online {
         check_online(&mut report, &env);
     }
@@ -164,12 +166,13 @@ fn check_integration(report: &mut Report, env: &Env) {
     }
 }
 
-fn check_config(report: &mut Report, env: &Env, profile: Option<&str>) {
+/// The config's checks; the parsed profiles, for the checks after it, when they parse.
+fn check_config(report: &mut Report, env: &Env, profile: Option<&str>) -> Option<Profiles> {
     let config = match Profiles::load(env) {
         Ok(config) => config,
         Err(failure) => {
             report.add(Level::Problem, failure.message);
-            return;
+            return None;
         }
     };
     let mut names: Vec<String> = match profile {
@@ -216,6 +219,7 @@ fn check_config(report: &mut Report, env: &Env, profile: Option<&str>) {
             ),
         );
     }
+    Some(config)
 }
 
 fn check_cache(report: &mut Report) {
@@ -282,10 +286,7 @@ fn check_cache(report: &mut Report) {
 const SSO_TOKEN_WARNING_SECONDS: i64 = 60 * 60;
 const SSO_REGISTRATION_WARNING_SECONDS: i64 = 7 * 86_400;
 
-fn check_sso(report: &mut Report, env: &Env) {
-    let Ok(profiles) = Profiles::load(env) else {
-        return;
-    };
+fn check_sso(report: &mut Report, env: &Env, profiles: &Profiles) {
     let mut logins: Vec<(crate::profile::SsoLogin, String)> = Vec::new();
     for name in profiles.names() {
         if let Ok(login) = profiles.sso_login_of_profile(name) {

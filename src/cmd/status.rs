@@ -26,7 +26,10 @@ pub fn run(args: StatusArgs) -> Result<()> {
     } else {
         None
     };
-    let sso_login = sso_login_expiry(&env, &state.profile);
+    // Parsing the config only for what is shown: `-q` answers from the environment alone.
+    let sso_login = (!args.quiet)
+        .then(|| sso_login_expiry(&env, &state.profile))
+        .flatten();
     if args.json {
         let document = json!({
             "sso_login_expiration": sso_login.as_ref().map(|(_, expires)| time::rfc3339(*expires)),
