@@ -56,6 +56,28 @@ pub enum SsoCommand {
     Login(SsoLoginArgs),
     /// End a login: the portal's Logout, then its token and the role credentials cached from it
     Logout(SsoLogoutArgs),
+    /// Write a profile for every account and role the login is granted, in a marked block of
+    /// the config file (the rest of the file stays as it is)
+    Populate(SsoPopulateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SsoPopulateArgs {
+    /// The [sso-session NAME] whose grants to write (default: the config's only sso-session)
+    #[arg(long, value_name = "NAME")]
+    pub sso_session: Option<String>,
+    /// Profile names: a template over {account_name}, {account_id}, {role_name} and {session}
+    #[arg(long, value_name = "TEMPLATE", default_value = crate::sso::populate::DEFAULT_TEMPLATE)]
+    pub name: String,
+    /// The region each profile gets (default: the sso-session's sso_region)
+    #[arg(short = 'r', long, value_name = "REGION", add = ArgValueCandidates::new(crate::complete::regions))]
+    pub region: Option<String>,
+    /// Also remove the generated profiles the login is no longer granted
+    #[arg(long)]
+    pub prune: bool,
+    /// Print what would be added, changed and removed, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Which login: a profile's, or an sso-session's.

@@ -125,6 +125,90 @@ impl<'a> CertificateRefusal<'a> {
     }
 }
 
+/// A service rolecall calls through an SDK client, as messages name it: what it is, where it
+/// was asked, the variable that moves it, and how long a call may take.
+pub struct Service {
+    /// "the SSO OIDC service", "the SSO portal".
+    pub name: &'static str,
+    /// The service's own endpoint variable, for the advice.
+    pub variable: &'static str,
+    pub endpoint: String,
+    pub timeout: Duration,
+}
+
+impl Service {
+    /// An answer that is not what `operation` returns: the endpoint is probably something else.
+    pub fn malformed(&self, operation: &str) -> Failure {
+        Failure::aws(format!(
+            "{operation} at {} returned an answer rolecall cannot read; is that endpoint {}?",
+            printable(&self.endpoint),
+            self.name
+        ))
+    }
+
+    /// A failed call, said in one line that names the endpoint and what to check. Nothing of
+    /// the request (which may carry a token) and nothing unfiltered of the answer is quoted.
+    pub fn explain<E>(
+        &self,
+        operation: &str,
+        error: aws_smithy_runtime_api::client::result::SdkError<
+            E,
+            aws_smithy_runtime_api::http::Response,
+        >,
+    ) -> Failure
+    where
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        use aws_smithy_runtime_api::client::result::SdkError;
+        use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+        let (name, variable) = (self.name, self.variable);
+        let endpoint = printable(&self.endpoint);
+        let waited = self.timeout.as_secs();
+        let silent = || {
+            Failure::aws(format!(
+                "{name} at {endpoint} did not answer {operation} within {waited}s; check your \
+                 network or {variable}"
+            ))
+        };
+        match &error {
+            SdkError::TimeoutError(_) => silent(),
+            SdkError::DispatchFailure(failure) if failure.is_timeout() => silent(),
+            SdkError::DispatchFailure(_) => {
+                let detail = std::error::Error::source(&error)
+                    .map(crate::error::describe_error)
+                    .unwrap_or_default();
+                if crate::error::quotes_a_request(&detail) {
+                    return Failure::usage(format!(
+                        "{operation} could not be sent to {endpoint}; check {variable} and \
+                         AWS_ENDPOINT_URL"
+                    ));
+                }
+                let detail = printable(&detail);
+                if let Some(refused) = CertificateRefusal::find(&detail) {
+                    return Failure::aws(format!(
+                        "{name} at {endpoint} presented a certificate rolecall does not trust \
+                         ({}); {}",
+                        refused.reason,
+                        refused.advice()
+                    ));
+                }
+                Failure::aws(format!(
+                    "{name} at {endpoint} could not be reached ({detail}); check your network \
+                     or {variable}"
+                ))
+            }
+            SdkError::ServiceError(_) => Failure::aws(format!(
+                "{operation} at {endpoint} failed: {}: {}",
+                printable(error.code().unwrap_or("an error without a code")),
+                printable(error.message().unwrap_or(""))
+            )),
+            _ => Failure::aws(format!(
+                "{operation} at {endpoint} returned an answer rolecall cannot read"
+            )),
+        }
+    }
+}
+
 /// Runs STS work on a single-threaded runtime, started only when a call is needed.
 pub fn block_on<T>(work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
     tokio::runtime::Builder::new_current_thread()

@@ -1,7 +1,7 @@
-//! `rolecall sso login` and `rolecall sso logout`: which login the person means, then the work
+//! `rolecall sso login`, `logout` and `populate`: which login the person means, then the work
 //! of `sso`.
 
-use crate::cli::{SsoCommand, SsoLoginArgs, SsoLogoutArgs, SsoWhich};
+use crate::cli::{SsoCommand, SsoLoginArgs, SsoLogoutArgs, SsoPopulateArgs, SsoWhich};
 use crate::env::Env;
 use crate::error::{printable, Failure, Result};
 use crate::profile::{Profiles, SsoLogin};
@@ -11,6 +11,7 @@ pub fn run(command: SsoCommand) -> Result<()> {
     match command {
         SsoCommand::Login(args) => login(args),
         SsoCommand::Logout(args) => logout(args),
+        SsoCommand::Populate(args) => populate(args),
     }
 }
 
@@ -70,6 +71,218 @@ fn logout(args: SsoLogoutArgs) -> Result<()> {
     };
     eprintln!("rolecall: logged out of {what}");
     Ok(())
+}
+
+/// Writes the profiles of every account × role the sso-session's login is granted into its
+/// block of the config file. Everything that can be refused (the template, the region, a config
+/// that does not parse, a broken block) is refused before the portal is asked; the portal's
+/// listing is done before the file is locked, and the file is read again under the lock, so a
+/// listing that fails changes nothing and two populates never interleave.
+fn populate(args: SsoPopulateArgs) -> Result<()> {
+    use crate::profile::{block, files, index::ProfileIndex};
+    use crate::sso::populate::{profiles as generated_profiles, Plan, Template};
+    let env = Env::Process;
+    let template = Template::parse(&args.name).map_err(Failure::usage)?;
+    if let Some(region) = &args.region {
+        crate::profile::validate::check_region(region)?;
+    }
+    let profiles = Profiles::load(&env)?;
+    let session = match args.sso_session {
+        Some(session) => session,
+        None => only_session(&profiles)?,
+    };
+    let login = profiles.sso_login_of_session(&session)?;
+    let region = args.region.unwrap_or_else(|| login.region.clone());
+    let config_path = files::config_path(&env).ok_or_else(|| {
+        Failure::usage("no home directory and no AWS_CONFIG_FILE: nowhere to write the profiles")
+    })?;
+    let shown_path = printable(&config_path.to_string_lossy());
+    let config_text = |files: &[files::ConfigFile]| -> String {
+        files
+            .iter()
+            .find(|f| f.is_config())
+            .map(|f| f.contents.clone())
+            .unwrap_or_default()
+    };
+    let broken_block = |e: String| Failure::usage(format!("{shown_path}: {}", printable(&e)));
+    block::find(&config_text(&files::config_files(&env)?), &session).map_err(broken_block)?;
+
+    let mut progress = Progress::new();
+    let grants = crate::aws::net::block_on(async {
+        crate::sso::ensure_login(&env, &login, &format!("--sso-session {session}"), true).await?;
+        let token = crate::sso::fresh_token(&env, &login).ok_or_else(|| {
+            Failure::aws(format!(
+                "no usable token for {}; run `rolecall sso login --sso-session {}`",
+                login.describe(),
+                printable(&session)
+            ))
+        })?;
+        let portal = crate::sso::portal::Portal::new(&login, &token.access_token)?;
+        portal.grants(&mut |step| progress.show(step)).await
+    });
+    progress.clear();
+    let grants = grants?;
+
+    // From here to the write, no other rolecall changes the file.
+    let rewrite = if args.dry_run {
+        None
+    } else {
+        Some(block::Rewrite::begin(&config_path).map_err(Failure::local)?)
+    };
+    let index = ProfileIndex::build(files::config_files(&env)?);
+    files::parse_attributed(&index.files)?;
+    let text = config_text(&index.files);
+    let found = block::find(&text, &session).map_err(broken_block)?;
+    let outside = block::names_outside(&index, found.as_ref().map(|b| &b.range))
+        .into_iter()
+        .collect();
+    let (generated, skipped) = generated_profiles(&grants, &template, &session, &region);
+    let old = found.as_ref().map(|b| b.sections.as_slice()).unwrap_or(&[]);
+    let plan = Plan::new(generated, skipped, old, &outside, args.prune);
+    let sections: Vec<&str> = plan.sections.iter().map(String::as_str).collect();
+    let new_text = block::splice(
+        &text,
+        found.as_ref().map(|b| &b.range),
+        &block::render(&session, &sections),
+    );
+    let unchanged = new_text == text;
+    match rewrite {
+        None => super::emit(&dry_run_lines(&plan))?,
+        Some(rewrite) if !unchanged => rewrite.commit(&new_text).map_err(Failure::local)?,
+        Some(_) => {}
+    }
+    eprintln!(
+        "rolecall: {}",
+        summary(&plan, &session, &shown_path, args.dry_run, unchanged)
+    );
+    Ok(())
+}
+
+/// The config's only sso-session, for a populate that names none.
+fn only_session(profiles: &Profiles) -> Result<String> {
+    match profiles.sso_sessions().as_slice() {
+        [only] => Ok(only.to_string()),
+        [] => Err(Failure::usage(
+            "there is no [sso-session …] in your config to populate from: add one (sso_start_url, \
+             sso_region) and run `rolecall sso login --sso-session NAME`",
+        )),
+        many => Err(Failure::usage(format!(
+            "name the sso-session to populate from with --sso-session: {}",
+            printable(&many.join(", "))
+        ))),
+    }
+}
+
+/// `--dry-run`'s report: a line per difference, by kind, each kind in name order.
+fn dry_run_lines(plan: &crate::sso::populate::Plan) -> String {
+    let mut out = String::new();
+    for (word, names) in [
+        ("add", &plan.added),
+        ("change", &plan.changed),
+        ("remove", &plan.removed),
+        ("stale", &plan.stale),
+    ] {
+        for name in names {
+            out.push_str(&format!("{word} {}\n", printable(name)));
+        }
+    }
+    for skipped in &plan.skipped {
+        out.push_str(&format!(
+            "skip {} ({})\n",
+            printable(&skipped.name),
+            printable(&skipped.reason)
+        ));
+    }
+    out
+}
+
+/// The one line a populate ends with.
+fn summary(
+    plan: &crate::sso::populate::Plan,
+    session: &str,
+    path: &str,
+    dry_run: bool,
+    unchanged: bool,
+) -> String {
+    let mut line = format!(
+        "sso-session {}{}: {} profiles in {path}: {} added, {} changed, {} removed, {} skipped",
+        printable(session),
+        if dry_run {
+            " (dry run, nothing written)"
+        } else {
+            ""
+        },
+        plan.sections.len(),
+        plan.added.len(),
+        plan.changed.len(),
+        plan.removed.len(),
+        plan.skipped.len(),
+    );
+    if !plan.skipped.is_empty() {
+        let mut names: Vec<String> = plan
+            .skipped
+            .iter()
+            .take(3)
+            .map(|s| printable(&s.name))
+            .collect();
+        if plan.skipped.len() > 3 {
+            names.push("…".into());
+        }
+        line.push_str(&format!(" ({}; --dry-run says why)", names.join(", ")));
+    }
+    if !plan.stale.is_empty() {
+        line.push_str(&format!(
+            ", {} stale (kept; --prune removes them)",
+            plan.stale.len()
+        ));
+    }
+    if unchanged {
+        line.push_str("; nothing to change");
+    }
+    line
+}
+
+/// The listing's progress on a terminal: one line, redrawn at most every 100 ms. Off a
+/// terminal nothing, so scripts see only the summary.
+struct Progress {
+    shown: bool,
+    on_terminal: bool,
+    last: Option<std::time::Instant>,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            shown: false,
+            on_terminal: std::io::stderr().is_terminal(),
+            last: None,
+        }
+    }
+
+    fn show(&mut self, step: crate::sso::portal::Progress) {
+        use crate::sso::portal::Progress as Step;
+        if !self.on_terminal {
+            return;
+        }
+        let last_one = matches!(step, Step::Roles { done, of } if done == of);
+        if !last_one && self.last.is_some_and(|t| t.elapsed().as_millis() < 100) {
+            return;
+        }
+        self.last = Some(std::time::Instant::now());
+        let text = match step {
+            Step::Accounts(n) => format!("listing accounts: {n}"),
+            Step::Roles { done, of } => format!("listing roles: {done} of {of} accounts"),
+        };
+        eprint!("\r\x1b[Krolecall: {text}");
+        self.shown = true;
+    }
+
+    fn clear(&mut self) {
+        if self.shown {
+            eprint!("\r\x1b[K");
+        }
+    }
 }
 
 /// The login the person named: a PROFILE (or `--profile`), an `--sso-session`, else

@@ -17,10 +17,17 @@ pub struct ConfigFile {
     pub contents: String,
 }
 
+impl ConfigFile {
+    /// The config file, as opposed to the credentials file.
+    pub fn is_config(&self) -> bool {
+        matches!(self.kind, EnvConfigFileKind::Config)
+    }
+}
+
 /// The config and credentials files that exist, read and checked.
 pub fn config_files(env: &Env) -> Result<Vec<ConfigFile>> {
     let sources = [
-        (EnvConfigFileKind::Config, "AWS_CONFIG_FILE", ".aws/config"),
+        (EnvConfigFileKind::Config, CONFIG_VARIABLE, CONFIG_DEFAULT),
         (
             EnvConfigFileKind::Credentials,
             "AWS_SHARED_CREDENTIALS_FILE",
@@ -94,17 +101,29 @@ fn run_ready<F: Future>(future: F) -> std::result::Result<F::Output, String> {
     }
 }
 
+/// Where the config file is (or would be): `$AWS_CONFIG_FILE`, else ~/.aws/config.
+pub fn config_path(env: &Env) -> Option<std::path::PathBuf> {
+    file_path(env, CONFIG_VARIABLE, CONFIG_DEFAULT)
+}
+
+const CONFIG_VARIABLE: &str = "AWS_CONFIG_FILE";
+const CONFIG_DEFAULT: &str = ".aws/config";
+
+/// The file `variable` names, else `~/{default}`.
+fn file_path(env: &Env, variable: &str, default: &str) -> Option<std::path::PathBuf> {
+    match env.get_os(variable) {
+        Some(path) => Some(std::path::PathBuf::from(path)),
+        None => env.home().map(|home| home.join(default)),
+    }
+}
+
 /// Reads one of the two files: the one `variable` names, else `~/{default}`. A file the person
 /// named must exist; any file that exists must be a readable, UTF-8 text file. aws-config would
 /// treat each of these problems as an empty file, which shows up as a baffling "no profile".
 fn read_config_file(env: &Env, variable: &str, default: &str) -> Result<Option<(String, String)>> {
     let named = env.get_os(variable);
-    let path = match &named {
-        Some(path) => std::path::PathBuf::from(path),
-        None => match env.home() {
-            Some(home) => home.join(default),
-            None => return Ok(None),
-        },
+    let Some(path) = file_path(env, variable, default) else {
+        return Ok(None);
     };
     let shown = printable(&path.to_string_lossy());
     let origin = if named.is_some() {

@@ -8,7 +8,9 @@
 //! - `set`: the parsed profiles, looked up by name
 //! - `chain`: target → hops → base
 //! - `validate`: the values STS would refuse, caught first
+//! - `block`: the marked blocks of generated profiles in the config file, and rewriting it
 
+pub mod block;
 pub mod chain;
 pub mod files;
 pub mod index;

@@ -5,6 +5,8 @@
 
 pub mod login;
 pub mod oidc;
+pub mod populate;
+pub mod portal;
 pub mod token;
 
 use crate::aws::net::{checked_endpoint, overall_timeout, SSO_ENDPOINT_VARIABLES};

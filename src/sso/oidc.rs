@@ -3,12 +3,10 @@
 //! authorization code with PKCE, refresh token). Every failure is said in one line that names
 //! the endpoint; nothing the server sends reaches a terminal unfiltered.
 
-use crate::aws::net::{checked_endpoint, overall_timeout, retries, time_limits};
-use crate::error::{describe_error, printable, quotes_a_request, Failure, Result};
+use crate::aws::net::{checked_endpoint, overall_timeout, retries, time_limits, Service};
+use crate::error::{Failure, Result};
 use aws_sdk_ssooidc::config::{BehaviorVersion, Region};
-use aws_sdk_ssooidc::error::{ProvideErrorMetadata, SdkError};
-use aws_smithy_runtime_api::http::Response;
-use std::time::Duration;
+use aws_sdk_ssooidc::error::ProvideErrorMetadata;
 
 /// Where the OIDC service is moved to, as the SDKs read it.
 pub const OIDC_ENDPOINT_VARIABLES: &[&str] = &["AWS_ENDPOINT_URL_SSO_OIDC", "AWS_ENDPOINT_URL"];
@@ -18,8 +16,8 @@ const CLIENT_NAME_PREFIX: &str = "rolecall-client";
 
 pub struct Oidc {
     client: aws_sdk_ssooidc::Client,
-    pub endpoint: String,
-    timeout: Duration,
+    /// For messages; its endpoint is also where the browser is sent.
+    pub service: Service,
 }
 
 /// A client registration: what every token call names.
@@ -92,22 +90,26 @@ impl Oidc {
         }
         Ok(Oidc {
             client: aws_sdk_ssooidc::Client::from_conf(builder.build()),
-            endpoint: endpoint.unwrap_or_else(|| {
-                // The browser is sent to this host itself, so it follows the partition.
-                let domain = if region.starts_with("cn-") {
-                    "amazonaws.com.cn"
-                } else {
-                    "amazonaws.com"
-                };
-                format!("https://oidc.{region}.{domain}")
-            }),
-            timeout,
+            service: Service {
+                name: "the SSO OIDC service",
+                variable: OIDC_ENDPOINT_VARIABLES[0],
+                endpoint: endpoint.unwrap_or_else(|| {
+                    // The browser is sent to this host itself, so it follows the partition.
+                    let domain = if region.starts_with("cn-") {
+                        "amazonaws.com.cn"
+                    } else {
+                        "amazonaws.com"
+                    };
+                    format!("https://oidc.{region}.{domain}")
+                }),
+                timeout,
+            },
         })
     }
 
     /// The browser's page for the authorization code flow.
     pub fn authorize_url(&self) -> String {
-        format!("{}/authorize", self.endpoint.trim_end_matches('/'))
+        format!("{}/authorize", self.service.endpoint.trim_end_matches('/'))
     }
 
     /// Registers rolecall as a public client for `grants` (none: the plain device flow of a
@@ -135,7 +137,7 @@ impl Oidc {
         let output = request
             .send()
             .await
-            .map_err(|e| self.explain("RegisterClient", e))?;
+            .map_err(|e| self.service.explain("RegisterClient", e))?;
         // A registration without a future expiry would be written as a date no tool can use.
         let expires = output.client_secret_expires_at();
         match (output.client_id(), output.client_secret()) {
@@ -144,7 +146,7 @@ impl Oidc {
                 client_secret: secret.to_string(),
                 expires,
             }),
-            _ => Err(self.malformed("RegisterClient")),
+            _ => Err(self.service.malformed("RegisterClient")),
         }
     }
 
@@ -161,7 +163,7 @@ impl Oidc {
             .start_url(start_url)
             .send()
             .await
-            .map_err(|e| self.explain("StartDeviceAuthorization", e))?;
+            .map_err(|e| self.service.explain("StartDeviceAuthorization", e))?;
         match (
             output.device_code(),
             output.user_code(),
@@ -179,7 +181,7 @@ impl Oidc {
                     given => given.clamp(1, 60),
                 },
             }),
-            _ => Err(self.malformed("StartDeviceAuthorization")),
+            _ => Err(self.service.malformed("StartDeviceAuthorization")),
         }
     }
 
@@ -219,7 +221,7 @@ impl Oidc {
                     Some("InvalidGrantException") => Refusal::InvalidGrant,
                     Some("ExpiredTokenException") => Refusal::Expired,
                     Some("AccessDeniedException") => Refusal::Denied,
-                    _ => Refusal::Failed(self.explain("CreateToken", error)),
+                    _ => Refusal::Failed(self.service.explain("CreateToken", error)),
                 });
             }
         };
@@ -229,65 +231,7 @@ impl Oidc {
                 expires_in: i64::from(output.expires_in()),
                 refresh_token: output.refresh_token().map(String::from),
             }),
-            _ => Err(Refusal::Failed(self.malformed("CreateToken"))),
-        }
-    }
-
-    fn malformed(&self, operation: &str) -> Failure {
-        Failure::aws(format!(
-            "{operation} at {} returned an answer rolecall cannot read; is that endpoint IAM \
-             Identity Center's OIDC service?",
-            printable(&self.endpoint)
-        ))
-    }
-
-    fn explain<E>(&self, operation: &str, error: SdkError<E, Response>) -> Failure
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        let endpoint = printable(&self.endpoint);
-        let waited = self.timeout.as_secs();
-        match &error {
-            SdkError::TimeoutError(_) => Failure::aws(format!(
-                "the SSO OIDC service at {endpoint} did not answer {operation} within {waited}s; \
-                 check your network or AWS_ENDPOINT_URL_SSO_OIDC"
-            )),
-            SdkError::DispatchFailure(failure) if failure.is_timeout() => Failure::aws(format!(
-                "the SSO OIDC service at {endpoint} did not answer {operation} within {waited}s; \
-                 check your network or AWS_ENDPOINT_URL_SSO_OIDC"
-            )),
-            SdkError::DispatchFailure(_) => {
-                let detail = std::error::Error::source(&error)
-                    .map(describe_error)
-                    .unwrap_or_default();
-                if quotes_a_request(&detail) {
-                    return Failure::usage(format!(
-                        "{operation} could not be sent to {endpoint}; check \
-                         AWS_ENDPOINT_URL_SSO_OIDC and AWS_ENDPOINT_URL"
-                    ));
-                }
-                let detail = printable(&detail);
-                if let Some(refused) = crate::aws::net::CertificateRefusal::find(&detail) {
-                    return Failure::aws(format!(
-                        "the SSO OIDC service at {endpoint} presented a certificate rolecall does \
-                         not trust ({}); {}",
-                        refused.reason,
-                        refused.advice()
-                    ));
-                }
-                Failure::aws(format!(
-                    "the SSO OIDC service at {endpoint} could not be reached ({detail}); check \
-                     your network or AWS_ENDPOINT_URL_SSO_OIDC"
-                ))
-            }
-            SdkError::ServiceError(_) => Failure::aws(format!(
-                "{operation} at {endpoint} failed: {}: {}",
-                printable(error.code().unwrap_or("an error without a code")),
-                printable(error.message().unwrap_or(""))
-            )),
-            _ => Failure::aws(format!(
-                "{operation} at {endpoint} returned an answer rolecall cannot read"
-            )),
+            _ => Err(Refusal::Failed(self.service.malformed("CreateToken"))),
         }
     }
 }

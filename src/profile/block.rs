@@ -1,0 +1,301 @@
+//! A marked block of generated profiles in the config file, one per sso-session: found by its
+//! BEGIN and END lines, replaced as a whole, with every byte outside it kept. The file is
+//! rewritten atomically and keeps its mode; the read, merge and write happen under a lock, so
+//! two rolecalls writing blocks at once take turns instead of losing one's block.
+
+use super::index::{ProfileIndex, SectionKind};
+use crate::error::printable;
+use aws_runtime::env_config::file::EnvConfigFileKind;
+use std::fs;
+use std::io::Write;
+use std::ops::Range;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+pub fn begin_line(session: &str) -> String {
+    format!("# BEGIN rolecall sso populate [sso-session {session}]")
+}
+
+pub fn end_line(session: &str) -> String {
+    format!("# END rolecall sso populate [sso-session {session}]")
+}
+
+const BEGIN_PREFIX: &str = "# BEGIN rolecall sso populate ";
+const NOTE: &str =
+    "# Generated from what IAM Identity Center grants; rolecall replaces everything up to END.";
+
+/// This session's block in a config file's text: where it lies (its BEGIN line to its END line
+/// and that line's newline), and the profile sections inside it, by name.
+pub struct Block {
+    pub range: Range<usize>,
+    pub sections: Vec<(String, String)>,
+}
+
+/// Finds `session`'s block in `text`. `Err` for what rolecall will not guess about: a BEGIN
+/// without its END, a block inside another, or the same session's block twice.
+pub fn find(text: &str, session: &str) -> Result<Option<Block>, String> {
+    let begin = begin_line(session);
+    let end = end_line(session);
+    let mut offset = 0;
+    let mut found: Option<Range<usize>> = None;
+    let mut open: Option<usize> = None;
+    for raw in text.split_inclusive('\n') {
+        let start = offset;
+        offset += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']).trim_end();
+        if let Some(opened) = open {
+            if line == end {
+                if found.is_some() {
+                    return Err(format!(
+                        "it has two blocks for sso-session {session}; remove one (from `{begin}` \
+                         to `{end}`)"
+                    ));
+                }
+                found = Some(opened..offset);
+                open = None;
+            } else if line.starts_with(BEGIN_PREFIX) {
+                return Err(format!(
+                    "a block starts inside the block of sso-session {session}; `{begin}` needs \
+                     its `{end}` line first"
+                ));
+            }
+        } else if line == begin {
+            open = Some(start);
+        }
+    }
+    if open.is_some() {
+        return Err(format!(
+            "`{begin}` has no `{end}` line after it; put it back where the generated profiles \
+             end, or remove the whole block"
+        ));
+    }
+    let Some(range) = found else {
+        return Ok(None);
+    };
+    let inside = ProfileIndex::build(vec![super::files::ConfigFile {
+        kind: EnvConfigFileKind::Config,
+        path: String::new(),
+        contents: text[range.clone()].to_string(),
+    }]);
+    let sections = inside
+        .sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Profile)
+        .map(|s| {
+            let body = inside.files[0].contents[s.span.clone()].trim_end();
+            (s.name.clone(), format!("{body}\n"))
+        })
+        .collect();
+    Ok(Some(Block { range, sections }))
+}
+
+/// The profile names defined outside `session`'s block: in the config file elsewhere (other
+/// sessions' blocks included) and in the credentials file.
+pub fn names_outside(index: &ProfileIndex, block: Option<&Range<usize>>) -> Vec<String> {
+    index
+        .sections
+        .iter()
+        .filter(|s| s.kind == SectionKind::Profile)
+        .filter(|s| {
+            let in_block =
+                index.files[s.file].is_config() && block.is_some_and(|b| b.contains(&s.span.start));
+            !in_block
+        })
+        .map(|s| s.name.clone())
+        .collect()
+}
+
+/// The block's text for `session` holding `sections` (each a section's text ending in `\n`).
+pub fn render(session: &str, sections: &[&str]) -> String {
+    let mut text = format!("{}\n{NOTE}\n\n", begin_line(session));
+    for section in sections {
+        text.push_str(section);
+        text.push('\n');
+    }
+    text.push_str(&end_line(session));
+    text.push('\n');
+    text
+}
+
+/// `text` with the block at `range` replaced by `block`, or `block` added at the end after a
+/// blank line. Nothing else of `text` changes.
+pub fn splice(text: &str, range: Option<&Range<usize>>, block: &str) -> String {
+    match range {
+        Some(range) => format!("{}{block}{}", &text[..range.start], &text[range.end..]),
+        None if text.is_empty() => block.to_string(),
+        None => {
+            let newline = if text.ends_with('\n') { "" } else { "\n" };
+            format!("{text}{newline}\n{block}")
+        }
+    }
+}
+
+/// The config file being rewritten, held under a lock from reading to writing.
+pub struct Rewrite {
+    /// The file itself, a link at the named path followed.
+    path: PathBuf,
+    /// The lock: the directory of `path`, flock-ed.
+    _lock: fs::File,
+    /// What the file was when read (none: it did not exist), to see whether anything else
+    /// changed it before it is replaced.
+    seen: Option<(u64, u64, i64, i64, u64)>,
+    mode: u32,
+}
+
+/// How long a second writer waits for the first.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl Rewrite {
+    /// Locks the config file at `named` (a link there followed to the file it names) for
+    /// rewriting, once any other rolecall has finished with it. Refuses a file that is not a
+    /// regular file of this user's.
+    pub fn begin(named: &Path) -> Result<Rewrite, String> {
+        let shown = || printable(&named.to_string_lossy());
+        let path = match fs::symlink_metadata(named) {
+            Ok(meta) if meta.file_type().is_symlink() => fs::canonicalize(named)
+                .map_err(|e| format!("cannot follow the link {}: {e}", shown()))?,
+            _ => named.to_path_buf(),
+        };
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| format!("cannot make {}: {e}", printable(&dir.to_string_lossy())))?;
+        let lock = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .open(&dir)
+            .map_err(|e| format!("cannot open {}: {e}", printable(&dir.to_string_lossy())))?;
+        wait_for_lock(&lock, &shown())?;
+        let (seen, mode) = match fs::symlink_metadata(&path) {
+            Ok(meta) => {
+                if !meta.is_file() || meta.uid() != crate::os::effective_uid() {
+                    return Err(format!(
+                        "{} is not a regular file of yours; rolecall will not rewrite it",
+                        shown()
+                    ));
+                }
+                (Some(identity(&meta)), meta.mode() & 0o7777)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, 0o600),
+            Err(e) => return Err(format!("cannot read {}: {e}", shown())),
+        };
+        Ok(Rewrite {
+            path,
+            _lock: lock,
+            seen,
+            mode,
+        })
+    }
+
+    /// Replaces the file with `text`: a temporary file beside it with the file's mode, synced,
+    /// then renamed over it, so every reader sees the old file or the new one. Refused when the
+    /// file changed since `begin` (an editor saved it meanwhile): nothing is lost then.
+    pub fn commit(self, text: &str) -> Result<(), String> {
+        let shown = printable(&self.path.to_string_lossy());
+        let now = match fs::symlink_metadata(&self.path) {
+            Ok(meta) => Some(identity(&meta)),
+            Err(_) => None,
+        };
+        if now != self.seen {
+            return Err(format!(
+                "{shown} changed while rolecall was working on it; run the command again"
+            ));
+        }
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let written = (|| {
+            let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+            temp.write_all(text.as_bytes())?;
+            temp.as_file()
+                .set_permissions(fs::Permissions::from_mode(self.mode))?;
+            temp.as_file().sync_all()?;
+            temp.persist(&self.path).map_err(|e| e.error)?;
+            // The rename itself reaches the disk only with the directory.
+            fs::File::open(dir)?.sync_all()
+        })();
+        written.map_err(|e| format!("cannot write {shown}: {e}"))
+    }
+}
+
+/// What tells one version of a file from the next: device, inode, size, modification time.
+fn identity(meta: &fs::Metadata) -> (u64, u64, i64, i64, u64) {
+    (
+        meta.dev(),
+        meta.ino(),
+        meta.mtime(),
+        meta.mtime_nsec(),
+        meta.size(),
+    )
+}
+
+fn wait_for_lock(lock: &fs::File, shown: &str) -> Result<(), String> {
+    use std::io::IsTerminal;
+    use std::os::fd::AsRawFd;
+    let started = std::time::Instant::now();
+    let mut told = false;
+    loop {
+        // SAFETY: flock on a descriptor `lock` keeps open; LOCK_NB never blocks.
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(());
+        }
+        if started.elapsed() >= LOCK_PATIENCE {
+            return Err(format!(
+                "another rolecall has been writing {shown} for a minute; try again when it is done"
+            ));
+        }
+        if !told && std::io::stderr().is_terminal() {
+            eprintln!("rolecall: waiting for another rolecall that is writing {shown}");
+            told = true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OTHER: &str = "[default]\nregion = eu-west-1\n";
+
+    #[test]
+    fn a_block_is_added_at_the_end_and_replaced_in_place() {
+        let block = render("corp", &["[profile a]\nx = 1\n"]);
+        let first = splice("[default]\nregion = eu-west-1", None, &block);
+        assert_eq!(first, format!("{}\n\n{block}", OTHER.trim_end()));
+        let found = find(&first, "corp").unwrap().unwrap();
+        assert_eq!(&first[found.range.clone()], block);
+        assert_eq!(
+            found.sections,
+            [("a".to_string(), "[profile a]\nx = 1\n".to_string())]
+        );
+        let tail = "# mine\n[profile z]\n";
+        let with_tail = format!("{first}{tail}");
+        let found = find(&with_tail, "corp").unwrap().unwrap();
+        let replaced = splice(&with_tail, Some(&found.range), &render("corp", &[]));
+        assert!(replaced.starts_with("[default]\nregion = eu-west-1\n\n# BEGIN"));
+        assert!(replaced.ends_with(&format!("{}\n{tail}", end_line("corp"))));
+        assert_eq!(splice("", None, &block), block);
+    }
+
+    #[test]
+    fn broken_blocks_are_refused_not_guessed_at() {
+        let begin = begin_line("corp");
+        let end = end_line("corp");
+        for broken in [
+            format!("{begin}\n[profile a]\n"),
+            format!("{begin}\n{}\n{end}\n", begin_line("other")),
+            format!("{begin}\n{end}\n{begin}\n{end}\n"),
+        ] {
+            assert!(find(&broken, "corp").is_err(), "{broken}");
+        }
+        let other_session = format!("{}\n{}\n", begin_line("other"), end_line("other"));
+        assert!(find(&other_session, "corp").unwrap().is_none());
+        let crlf = format!("{begin}\r\n[profile a]\r\n{end}\r\n");
+        assert_eq!(find(&crlf, "corp").unwrap().unwrap().range, 0..crlf.len());
+    }
+}
