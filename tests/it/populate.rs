@@ -838,6 +838,18 @@ fn throttled_calls_are_retried_until_every_profile_is_written() {
 }
 
 #[test]
+fn role_lists_are_fetched_in_parallel_but_never_more_than_eight_at_once() {
+    // A short delay on each call, so calls that can overlap do.
+    let mut script = Script::default();
+    script.grant_generated(40, 1);
+    script.portal_delay_ms = 20;
+    let populate = Populate::new(CORP, script);
+    populate.populate(&[]).success();
+    let in_flight = populate.portal.most_in_flight();
+    assert!((2..=8).contains(&in_flight), "{in_flight} calls at once");
+}
+
+#[test]
 fn everything_outside_the_block_stays_byte_for_byte_and_the_mode_is_kept() {
     let prefix = "# my AWS config\r\n[default]\r\nregion=us-east-1   \r\noutput = json\n\n\
         ;  a semicolon comment\n[profile hand]   \nrole_arn = arn:aws:iam::123456789012:role/x\n\
@@ -963,12 +975,13 @@ fn a_config_that_does_not_parse_is_a_usage_error_before_any_portal_call() {
 
 #[test]
 fn populates_started_together_leave_each_block_exactly_once() {
+    // Little to list, so the processes reach the file together; a long config, so reading,
+    // merging and writing it takes long enough for them to overlap there.
     let mut script = Script::default();
-    script.grant_generated(25, 2);
-    script.accounts_page_size = 7;
+    script.grant_generated(3, 2);
     let template = "{session}/{account_name}/{role_name}";
     let expected_for = |session: &str, region: &str| {
-        let profiles: Vec<Generated> = generated_profiles(25, 2)
+        let profiles: Vec<Generated> = generated_profiles(3, 2)
             .into_iter()
             .map(|p| Generated {
                 name: format!("{session}/{}", p.name),
@@ -979,12 +992,18 @@ fn populates_started_together_leave_each_block_exactly_once() {
     };
     let corp = expected_for("corp", "eu-west-1");
     let other = expected_for("other", "us-east-1");
-    let config = format!("{CORP}{OTHER}");
+    let mut config = format!("{CORP}{OTHER}");
+    for index in 0..3000 {
+        config.push_str(&format!(
+            "[profile hand-{index}]\nregion = eu-west-1\nrolecall_description = mine\n"
+        ));
+    }
     for round in 0..3 {
         let populate = Populate::new(&config, script.clone());
         populate.log_in("other");
-        // Two sessions, each twice, all at once.
-        let children: Vec<_> = ["corp", "other", "corp", "other"]
+        // Two sessions, each four times, all at once.
+        let children: Vec<_> = ["corp", "other"]
+            .repeat(4)
             .iter()
             .map(|session| {
                 populate
@@ -1017,11 +1036,12 @@ fn populates_started_together_leave_each_block_exactly_once() {
         ];
         assert!(
             either_order.contains(&text),
-            "round {round}: the file is\n{text}"
+            "round {round}: the file ends\n{}",
+            &text[config.len().min(text.len())..]
         );
         // And botocore, which refuses a section twice, reads all of it.
         let view = populate.botocore_view();
-        assert_eq!(view["available"].as_array().unwrap().len(), 100);
+        assert_eq!(view["available"].as_array().unwrap().len(), 3000 + 12);
     }
 }
 
