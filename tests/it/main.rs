@@ -7,6 +7,7 @@ mod completions;
 mod doctor;
 mod errors;
 mod hardening;
+mod populate;
 mod shells;
 mod sso;
 mod tls;

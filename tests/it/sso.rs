@@ -33,24 +33,14 @@ impl SsoWorld {
     /// Writes the token `aws sso login` caches, under the name the AWS tools give it: the SHA-1
     /// of the session name (or, for a profile without a session, of its start URL).
     fn cache_login(&self, key: &str, token: &str, seconds_left: i64) {
-        let digest = Command::new("sh")
-            .args(["-c", "printf %s \"$1\" | sha1sum", "sh", key])
-            .output()
-            .expect("run sha1sum");
-        let name = String::from_utf8(digest.stdout).unwrap()[..40].to_string();
-        let dir = self.world.home().join(".aws/sso/cache");
-        std::fs::create_dir_all(&dir).unwrap();
-        let expires = (chrono::Utc::now() + chrono::Duration::seconds(seconds_left))
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let file = dir.join(format!("{name}.json"));
-        std::fs::write(
-            &file,
-            format!("{{\"accessToken\": \"{token}\", \"expiresAt\": \"{expires}\"}}"),
-        )
-        .unwrap();
-        // Private, as the AWS CLI writes it.
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        common::write_sso_token(
+            self.world.home(),
+            key,
+            &serde_json::json!({
+                "accessToken": token,
+                "expiresAt": common::token_time(seconds_left),
+            }),
+        );
     }
 
     fn assume(&self, target: &str) -> Run {
@@ -253,14 +243,7 @@ impl SsoWorld {
     }
 
     fn token_file(&self, key: &str) -> std::path::PathBuf {
-        let digest = Command::new("sh")
-            .args(["-c", "printf %s \"$1\" | sha1sum", "sh", key])
-            .output()
-            .expect("run sha1sum");
-        let name = String::from_utf8(digest.stdout).unwrap()[..40].to_string();
-        self.world
-            .home()
-            .join(format!(".aws/sso/cache/{name}.json"))
+        common::sso_token_file(self.world.home(), key)
     }
 
     fn token(&self, key: &str) -> serde_json::Value {
@@ -278,16 +261,7 @@ impl SsoWorld {
     /// botocore, a client rolecall did not write, resolving the profile's credentials from the
     /// files (it refreshes an expired token itself, from the same file).
     fn botocore_access_key(&self, profile: &str) -> Run {
-        // scripts/test names a python with botocore; else the one beside a pip-installed AWS CLI.
-        let python = std::env::var_os("ROLECALL_TEST_PYTHON")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| common::require_tool("aws").parent().unwrap().join("python"));
-        assert!(
-            python.is_file(),
-            "no python with botocore at {} (scripts/test installs one)",
-            python.display()
-        );
-        let mut command = self.world.command(python);
+        let mut command = self.world.command(common::test_python());
         command
             .args([
                 "-c",

@@ -1,9 +1,14 @@
 //! The tests' own IAM Identity Center, because moto has none: the portal (GetRoleCredentials,
-//! Logout) and the OIDC service (RegisterClient, StartDeviceAuthorization, CreateToken for a
+//! Logout, and the ListAccounts and ListAccountRoles that `sso populate` pages through) and the
+//! OIDC service (RegisterClient, StartDeviceAuthorization, CreateToken for a
 //! device code, an authorization code with its PKCE verifier checked, and a refresh token;
 //! `/authorize`, which sends the browser back to the loopback callback; `/device`, the page a
 //! person approves a device code on). It speaks the services' JSON as the SDKs and botocore
-//! expect it, records each request, and behaves as a `Script` says.
+//! expect it, records each request, and behaves as a `Script` says: what it grants, how it pages,
+//! how slowly it answers, and which calls it throttles, fails or refuses.
+//!
+//! `examples/fake_identity_center.rs` includes this file too, so it uses only the package's own
+//! dependencies.
 
 use base64::Engine;
 use sha2::Digest;
@@ -46,6 +51,27 @@ pub struct Script {
     /// Token requests from this client ID are answered InvalidClientException (a registration
     /// the service has forgotten).
     pub forgotten_client: Option<String>,
+    /// The accounts ListAccounts pages through, in order: (account ID, account name).
+    pub accounts: Vec<(String, String)>,
+    /// The roles ListAccountRoles pages through, by account ID, in order.
+    pub roles: HashMap<String, Vec<String>>,
+    /// The most accounts one ListAccounts page holds, whatever `max_result` the client asks, so
+    /// a listing spans pages even for a client that asks the service's maximum (100).
+    pub accounts_page_size: usize,
+    /// The same cap for one ListAccountRoles page.
+    pub roles_page_size: usize,
+    /// Milliseconds each portal call (the two listings and GetRoleCredentials) waits before it
+    /// is answered, without holding up the calls that overlap it.
+    pub portal_delay_ms: u64,
+    /// The first this many listing calls are answered TooManyRequestsException (HTTP 429).
+    pub throttle_first: usize,
+    /// Every this many-th listing call is answered TooManyRequestsException too (0: none is).
+    pub throttle_every: usize,
+    /// ListAccountRoles for this account answers HTTP 500 InternalServerException, every time.
+    pub failing_roles_account: Option<String>,
+    /// Bearer tokens every portal call answers UnauthorizedException (HTTP 401), as it answers
+    /// a call that carries none.
+    pub refused_tokens: Vec<String>,
 }
 
 impl Default for Script {
@@ -60,8 +86,64 @@ impl Default for Script {
             token_seconds: 3600,
             device_seconds: 600,
             forgotten_client: None,
+            accounts: Vec::new(),
+            roles: HashMap::new(),
+            accounts_page_size: 100,
+            roles_page_size: 100,
+            portal_delay_ms: 0,
+            throttle_first: 0,
+            throttle_every: 0,
+            failing_roles_account: None,
+            refused_tokens: Vec::new(),
         }
     }
+}
+
+impl Script {
+    /// Grants `roles` in one more account, listed after those already granted.
+    pub fn grant(&mut self, account_id: &str, account_name: &str, roles: &[&str]) {
+        self.accounts
+            .push((account_id.to_string(), account_name.to_string()));
+        self.roles.insert(
+            account_id.to_string(),
+            roles.iter().map(|role| role.to_string()).collect(),
+        );
+    }
+
+    /// Grants `roles_each` roles in each of `accounts` more accounts, named as
+    /// `generated_account` and `generated_role` name them: an organisation's worth of grants.
+    pub fn grant_generated(&mut self, accounts: usize, roles_each: usize) {
+        let roles: Vec<String> = (0..roles_each).map(generated_role).collect();
+        for index in 0..accounts {
+            let (id, name) = generated_account(index);
+            self.roles.insert(id.clone(), roles.clone());
+            self.accounts.push((id, name));
+        }
+    }
+}
+
+/// The ID and name of the `index`th generated account: 12 digits, and a name with a space in it
+/// (as account names usually have) that profile names reduce to `-`.
+pub fn generated_account(index: usize) -> (String, String) {
+    (
+        format!("{}", 100_000_000_000 + index as u64),
+        format!("Account {:04}", index + 1),
+    )
+}
+
+/// The name of the `index`th role granted in each generated account: the permission sets people
+/// meet first, then numbered ones.
+pub fn generated_role(index: usize) -> String {
+    const COMMON: [&str; 4] = [
+        "AdministratorAccess",
+        "ReadOnlyAccess",
+        "PowerUserAccess",
+        "ViewOnlyAccess",
+    ];
+    COMMON
+        .get(index)
+        .map(|name| name.to_string())
+        .unwrap_or_else(|| format!("Role{index}"))
 }
 
 #[derive(Default)]
@@ -76,6 +158,11 @@ struct State {
     /// client ID → the grant types it was registered for.
     clients: HashMap<String, Vec<String>>,
     issued: usize,
+    /// ListAccounts and ListAccountRoles calls so far, throttled ones included.
+    listing_calls: usize,
+    /// Portal calls being answered right now, and the most there ever were at once.
+    in_flight: usize,
+    most_in_flight: usize,
 }
 
 pub struct FakeSso {
@@ -86,18 +173,26 @@ pub struct FakeSso {
 impl FakeSso {
     /// An Identity Center that answers every request.
     pub fn start() -> FakeSso {
-        FakeSso::serve(true)
+        FakeSso::serve(true, Script::default())
+    }
+
+    /// One that behaves as `script` says from its first request on.
+    pub fn start_with(script: Script) -> FakeSso {
+        FakeSso::serve(true, script)
     }
 
     /// One that reads every request and never answers it.
     pub fn start_silent() -> FakeSso {
-        FakeSso::serve(false)
+        FakeSso::serve(false, Script::default())
     }
 
-    fn serve(answers: bool) -> FakeSso {
+    fn serve(answers: bool, script: Script) -> FakeSso {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the fake Identity Center");
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let state = Arc::new(Mutex::new(State::default()));
+        let state = Arc::new(Mutex::new(State {
+            script,
+            ..State::default()
+        }));
         let shared = Arc::clone(&state);
         let own_endpoint = endpoint.clone();
         std::thread::spawn(move || {
@@ -125,6 +220,47 @@ impl FakeSso {
             .into_iter()
             .filter(|r| r.path.split('?').next() == Some(path))
             .collect()
+    }
+
+    /// The ListAccounts and ListAccountRoles calls so far, throttled and failed ones included.
+    pub fn listing_calls(&self) -> Vec<SsoRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path.starts_with(LISTING_PREFIX))
+            .collect()
+    }
+
+    /// The most portal calls that were being answered at the same moment.
+    pub fn most_in_flight(&self) -> usize {
+        self.state.lock().unwrap().most_in_flight
+    }
+}
+
+/// The paths of the portal's two listings share this prefix.
+const LISTING_PREFIX: &str = "/assignment/";
+
+/// Whether `path` is one of the portal's calls (rather than the OIDC service's): the calls the
+/// delay, the refused tokens and the in-flight count apply to.
+fn is_portal_call(path: &str) -> bool {
+    path.starts_with(LISTING_PREFIX) || path.starts_with("/federation/credentials")
+}
+
+/// Counts a portal call as in flight until dropped, so a call that fails on the way out still
+/// leaves the count.
+struct InFlight<'a>(&'a Mutex<State>);
+
+impl<'a> InFlight<'a> {
+    fn enter(state: &'a Mutex<State>) -> InFlight<'a> {
+        let mut locked = state.lock().unwrap();
+        locked.in_flight += 1;
+        locked.most_in_flight = locked.most_in_flight.max(locked.in_flight);
+        InFlight(state)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.lock().unwrap().in_flight -= 1;
     }
 }
 
@@ -156,18 +292,33 @@ fn serve_one(stream: TcpStream, state: &Mutex<State>, endpoint: &str, answers: b
     let method = words.next().unwrap_or("").to_string();
     let path = words.next().unwrap_or("").to_string();
     let body = String::from_utf8_lossy(&body).into_owned();
-    state.lock().unwrap().requests.push(SsoRequest {
-        method,
-        path: path.clone(),
-        token,
-        body: body.clone(),
-    });
+    let delay_ms = {
+        let mut locked = state.lock().unwrap();
+        locked.requests.push(SsoRequest {
+            method,
+            path: path.clone(),
+            token: token.clone(),
+            body: body.clone(),
+        });
+        locked.script.portal_delay_ms
+    };
     if !answers {
         // Held open, unanswered, until the test's process ends.
         std::mem::forget(stream);
         return;
     }
-    let answer = route(&path, &body, state, endpoint);
+    let _counted = is_portal_call(&path).then(|| InFlight::enter(state));
+    if is_portal_call(&path) && delay_ms > 0 {
+        // Outside the lock, so overlapping calls each wait their own delay.
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+    }
+    let answer = if path.starts_with(LISTING_PREFIX) {
+        listing(&path, &token, &mut state.lock().unwrap())
+    } else if is_portal_call(&path) && refused(&token, &state.lock().unwrap().script) {
+        unauthorized()
+    } else {
+        route(&path, &body, state, endpoint)
+    };
     let mut writer = &stream;
     let _ = writer.write_all(answer.as_bytes());
 }
@@ -189,6 +340,133 @@ fn oidc_error(shape: &str, oauth: &str) -> String {
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
+}
+
+/// A portal error as the service writes it: the shape's name in `x-amzn-ErrorType`, a message in
+/// the JSON body.
+fn portal_error(status: &str, shape: &str, message: &str) -> String {
+    let body = serde_json::json!({ "message": message }).to_string();
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nx-amzn-ErrorType: {shape}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn unauthorized() -> String {
+    portal_error(
+        "401 Unauthorized",
+        "UnauthorizedException",
+        "Session token not found or invalid",
+    )
+}
+
+fn refused(token: &str, script: &Script) -> bool {
+    token.is_empty() || script.refused_tokens.iter().any(|t| t == token)
+}
+
+/// ListAccounts (`GET /assignment/accounts`) and ListAccountRoles (`GET /assignment/roles`), as
+/// the service pages them: at most `max_result` items (1 to 100, as the service's model says)
+/// and at most the script's page size, with a `nextToken` to ask for the rest that only the same
+/// listing accepts, and none on the last page. Only the grants are read, never cloned: a script
+/// may hold an organisation's worth of them.
+fn listing(path: &str, token: &str, state: &mut State) -> String {
+    state.listing_calls += 1;
+    let call = state.listing_calls;
+    let script = &state.script;
+    if refused(token, script) {
+        return unauthorized();
+    }
+    let throttled = call <= script.throttle_first
+        || (script.throttle_every > 0 && call.is_multiple_of(script.throttle_every));
+    if throttled {
+        return portal_error(
+            "429 Too Many Requests",
+            "TooManyRequestsException",
+            "Rate exceeded",
+        );
+    }
+    let q = query(path);
+    let asked = match q.get("max_result").map(|m| m.parse::<usize>()) {
+        None => usize::MAX,
+        Some(Ok(asked)) if (1..=100).contains(&asked) => asked,
+        Some(_) => {
+            return portal_error(
+                "400 Bad Request",
+                "InvalidRequestException",
+                "max_result must be between 1 and 100",
+            )
+        }
+    };
+    let roles_of = q.get("account_id");
+    // The token names its listing, so one listing's token is refused by another.
+    let listing_name = match roles_of {
+        Some(account) => format!("roles-of-{account}"),
+        None => "accounts".to_string(),
+    };
+    let start = match q.get("next_token") {
+        None => 0,
+        Some(next) => match next
+            .strip_prefix(&format!("{listing_name}@"))
+            .and_then(|offset| offset.parse::<usize>().ok())
+        {
+            Some(offset) => offset,
+            None => {
+                return portal_error(
+                    "400 Bad Request",
+                    "InvalidRequestException",
+                    "Invalid next token",
+                )
+            }
+        },
+    };
+    let page = |total: usize, cap: usize| {
+        let end = total.min(start.saturating_add(asked.min(cap).max(1)));
+        let next = (end < total).then(|| format!("{listing_name}@{end}"));
+        (start.min(end)..end, next)
+    };
+    let mut answer = match roles_of {
+        None => {
+            let (range, next) = page(script.accounts.len(), script.accounts_page_size);
+            let accounts: Vec<serde_json::Value> = script.accounts[range]
+                .iter()
+                .map(|(id, name)| {
+                    serde_json::json!({
+                        "accountId": id,
+                        "accountName": name,
+                        "emailAddress": format!("aws+{id}@example.com"),
+                    })
+                })
+                .collect();
+            (serde_json::json!({ "accountList": accounts }), next)
+        }
+        Some(account) => {
+            if script.failing_roles_account.as_ref() == Some(account) {
+                return portal_error(
+                    "500 Internal Server Error",
+                    "InternalServerException",
+                    "An internal error occurred",
+                );
+            }
+            let Some(roles) = script.roles.get(account) else {
+                return portal_error(
+                    "404 Not Found",
+                    "ResourceNotFoundException",
+                    "No access to this account",
+                );
+            };
+            let (range, next) = page(roles.len(), script.roles_page_size);
+            let roles: Vec<serde_json::Value> = roles[range]
+                .iter()
+                .map(|role| serde_json::json!({ "roleName": role, "accountId": account }))
+                .collect();
+            (serde_json::json!({ "roleList": roles }), next)
+        }
+    };
+    if let Some(next) = answer.1.take() {
+        answer.0["nextToken"] = serde_json::json!(next);
+    }
+    ok(&answer.0.to_string())
 }
 
 fn field(body: &str, name: &str) -> String {

@@ -39,6 +39,48 @@ pub fn require_tool(name: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("`{name}` is not installed: run scripts/test, which installs it"))
 }
 
+/// The file the AWS CLI keeps an SSO login's token in, and rolecall reads and writes:
+/// ~/.aws/sso/cache/ and the lowercase hex SHA-1 of the sso-session name (or, for a profile
+/// without a session, of its start URL).
+pub fn sso_token_file(home: &Path, key: &str) -> PathBuf {
+    use sha1::Digest;
+    let digest: String = sha1::Sha1::digest(key.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    home.join(format!(".aws/sso/cache/{digest}.json"))
+}
+
+/// Writes `token` as the login's token file, private as the AWS CLI writes it (rolecall ignores
+/// a token file others can read).
+pub fn write_sso_token(home: &Path, key: &str, token: &serde_json::Value) {
+    use std::os::unix::fs::PermissionsExt;
+    let file = sso_token_file(home, key);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, token.to_string()).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+/// The time `seconds` from now as the AWS CLI writes it in a token file: RFC 3339, UTC, `…Z`.
+pub fn token_time(seconds: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(seconds))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A python with botocore, a client rolecall did not write: the one scripts/test names in
+/// ROLECALL_TEST_PYTHON, else the one beside a pip-installed AWS CLI.
+pub fn test_python() -> PathBuf {
+    let python = std::env::var_os("ROLECALL_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| require_tool("aws").parent().unwrap().join("python"));
+    assert!(
+        python.is_file(),
+        "no python with botocore at {} (scripts/test installs one)",
+        python.display()
+    );
+    python
+}
+
 /// moto_server on a free loopback port, stopped when dropped.
 pub struct Moto {
     child: Child,
