@@ -493,9 +493,9 @@ fn hostile_names_from_the_portal_make_exactly_the_expected_profiles_and_keys() {
             description: "Café comment x [31m red line nel evil end (222222222222) · ReadOnly"
                 .into(),
         },
-        // The account name reduces to nothing, so the name is what `/` leaves after trimming.
+        // Nothing is left of the account name, so the account is named by its ID.
         Generated {
-            name: "Admin".into(),
+            name: "444444444444/Admin".into(),
             account_id: "444444444444".into(),
             role: "Admin".into(),
             description: "(444444444444) · Admin".into(),
@@ -1129,7 +1129,8 @@ fn the_name_template_reduces_names_and_tells_clashing_ones_apart() {
                 "Caf-Ops-EU/Admin",
                 "Shared/Admin-222222222222",
                 "Shared/Admin-333333333333",
-                "Admin",
+                // Nothing is left of `###`: the account is named by its ID.
+                "444444444444/Admin",
                 "Dev-Test/ReadOnly",
                 // Both reduce to `Twin/Ops-a`, then both get the account ID, then the second in
                 // (account ID, role name) order, `Ops=a`, gets `-2`.
@@ -1143,8 +1144,7 @@ fn the_name_template_reduces_names_and_tells_clashing_ones_apart() {
                 "Caf-Ops-EU",
                 "Shared-222222222222",
                 "Shared-333333333333",
-                // Nothing is left of `###`: `{account_id}/{role_name}` instead.
-                "444444444444/Admin",
+                "444444444444",
                 "Dev-Test",
                 "Twin-666666666666",
                 "Twin-666666666666-2",
