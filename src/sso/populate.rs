@@ -118,10 +118,16 @@ impl Template {
     }
 }
 
-/// A value for a name: letters, digits, `.`, `_` and `-`; anything else becomes `-`.
+/// A value for a name: letters, digits, `.`, `_` and `-`; anything else becomes `-`. At most
+/// `LONGEST_VALUE` characters: AWS names accounts in 50 and roles in 64, so only a hostile
+/// portal sends more.
 fn reduce_value(value: &str) -> String {
-    reduce(value, false)
+    let mut reduced = reduce(value, false);
+    reduced.truncate(LONGEST_VALUE);
+    reduced.trim_end_matches('-').to_string()
 }
+
+const LONGEST_VALUE: usize = 64;
 
 /// `text` with every character outside the safe set turned into `-`, runs of `-` made one, and
 /// the ends trimmed. The set is what every AWS tool (and every shell's completion) takes in a
@@ -167,6 +173,10 @@ fn config_value(text: &str) -> String {
     }
     out.trim().to_string()
 }
+
+/// An account name is cut here in a description (AWS allows 50 characters; only a hostile
+/// portal sends more): a description is a line of the picker, not a document.
+const LONGEST_ACCOUNT_NAME: usize = 128;
 
 /// A profile to be written: its name and its section's text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -262,9 +272,14 @@ fn unique_names(named: Vec<(String, &Grant)>) -> BTreeMap<String, &Grant> {
 /// session to the profile-name characters, the account ID to digits, the role to IAM's
 /// characters, the region by the caller, and the description by `config_value`.
 fn section(name: &str, grant: &Grant, session: &str, region: &str) -> String {
+    let account_name: String = grant
+        .account_name
+        .chars()
+        .take(LONGEST_ACCOUNT_NAME)
+        .collect();
     let description = config_value(&format!(
-        "{} ({}) · {}",
-        grant.account_name, grant.account_id, grant.role_name
+        "{account_name} ({}) · {}",
+        grant.account_id, grant.role_name
     ));
     format!(
         "[profile {name}]\nsso_session = {session}\nsso_account_id = {}\nsso_role_name = {}\n\

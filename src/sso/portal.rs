@@ -31,6 +31,11 @@ pub enum Progress {
 /// The most a page may hold, as the portal allows.
 const PAGE_SIZE: i32 = 100;
 
+/// Pages no real organisation needs (10,000 accounts is Organizations' usual ceiling): a
+/// portal that keeps handing out new page tokens is refused instead of followed for ever.
+const MOST_ACCOUNT_PAGES: usize = 2_000;
+const MOST_ROLE_PAGES: usize = 100;
+
 /// Role lists fetched at once: enough to hide the portal's latency, few enough not to be
 /// throttled from the start.
 const ROLE_LISTS_IN_FLIGHT: usize = 8;
@@ -126,7 +131,7 @@ impl Portal {
     async fn accounts(&self, progress: &mut dyn FnMut(Progress)) -> Result<Vec<(String, String)>> {
         let mut accounts = Vec::new();
         let mut next_token: Option<String> = None;
-        loop {
+        for _page in 0..MOST_ACCOUNT_PAGES {
             let page = self
                 .patiently("ListAccounts", || {
                     self.client
@@ -152,13 +157,14 @@ impl Portal {
                 return Ok(accounts);
             }
         }
+        Err(self.endless("ListAccounts"))
     }
 
     /// The names of the roles in one account.
     async fn roles(&self, account_id: &str) -> Result<Vec<String>> {
         let mut roles = Vec::new();
         let mut next_token: Option<String> = None;
-        loop {
+        for _page in 0..MOST_ROLE_PAGES {
             let page = self
                 .patiently("ListAccountRoles", || {
                     self.client
@@ -182,6 +188,16 @@ impl Portal {
                 return Ok(roles);
             }
         }
+        Err(self.endless("ListAccountRoles"))
+    }
+
+    fn endless(&self, operation: &str) -> Failure {
+        Failure::aws(format!(
+            "{operation} at {} kept handing out more pages than any organisation has; is that \
+             endpoint {}?",
+            printable(&self.service.endpoint),
+            self.service.name
+        ))
     }
 
     /// Sends a call again while the portal throttles it (or fails it in passing), with pauses
