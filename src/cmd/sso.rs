@@ -110,7 +110,7 @@ fn populate(args: SsoPopulateArgs) -> Result<()> {
     let mut progress = Progress::new();
     let grants = crate::aws::net::block_on(async {
         crate::sso::ensure_login(&env, &login, &format!("--sso-session {session}"), true).await?;
-        let token = crate::sso::fresh_token(&env, &login).ok_or_else(|| {
+        let token = crate::sso::usable_token(&env, &login).ok_or_else(|| {
             Failure::aws(format!(
                 "no usable token for {}; run `rolecall sso login --sso-session {}`",
                 login.describe(),
@@ -138,6 +138,14 @@ fn populate(args: SsoPopulateArgs) -> Result<()> {
         .collect();
     let (generated, skipped) = generated_profiles(&grants, &template, &session, &region);
     let old = found.as_ref().map(|b| b.sections.as_slice()).unwrap_or(&[]);
+    if args.prune && grants.is_empty() && !old.is_empty() {
+        // More likely a portal's bad moment than an organisation that took every role away.
+        return Err(Failure::aws(format!(
+            "the SSO portal lists no account for {}, so --prune would remove every profile \
+             generated for it; nothing was changed (without --prune they are kept)",
+            login.describe()
+        )));
+    }
     let plan = Plan::new(generated, skipped, old, &outside, args.prune);
     let sections: Vec<&str> = plan.sections.iter().map(String::as_str).collect();
     let new_text = block::splice(

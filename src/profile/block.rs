@@ -21,6 +21,7 @@ pub fn end_line(session: &str) -> String {
 }
 
 const BEGIN_PREFIX: &str = "# BEGIN rolecall sso populate ";
+const END_PREFIX: &str = "# END rolecall sso populate ";
 const NOTE: &str =
     "# Generated from what IAM Identity Center grants; rolecall replaces everything up to END.";
 
@@ -42,25 +43,32 @@ pub fn find(text: &str, session: &str) -> Result<Option<Block>, String> {
     for raw in text.split_inclusive('\n') {
         let start = offset;
         offset += raw.len();
-        let line = raw.trim_end_matches(['\n', '\r']).trim_end();
+        // Indented or not, CRLF or not: a marker line is the same line to a person.
+        let line = raw.trim();
         if let Some(opened) = open {
             if line == end {
-                if found.is_some() {
-                    return Err(format!(
-                        "it has two blocks for sso-session {session}; remove one (from `{begin}` \
-                         to `{end}`)"
-                    ));
-                }
                 found = Some(opened..offset);
                 open = None;
-            } else if line.starts_with(BEGIN_PREFIX) {
+            } else if line.starts_with(BEGIN_PREFIX) || line.starts_with(END_PREFIX) {
                 return Err(format!(
-                    "a block starts inside the block of sso-session {session}; `{begin}` needs \
-                     its `{end}` line first"
+                    "another block's marker is inside the block of sso-session {session} \
+                     (`{}`); blocks cannot overlap: fix the BEGIN and END lines by hand",
+                    printable(line)
                 ));
             }
         } else if line == begin {
+            if found.is_some() {
+                return Err(format!(
+                    "it has two blocks for sso-session {session}; remove one (from `{begin}` \
+                     to `{end}`)"
+                ));
+            }
             open = Some(start);
+        } else if line == end {
+            return Err(format!(
+                "`{end}` has no `{begin}` line before it; put it back where the generated \
+                 profiles start, or remove the whole block"
+            ));
         }
     }
     if open.is_some() {
@@ -77,12 +85,28 @@ pub fn find(text: &str, session: &str) -> Result<Option<Block>, String> {
         path: String::new(),
         contents: text[range.clone()].to_string(),
     }]);
+    // Rewriting keeps the block's profiles only; anything else there would be lost unseen.
+    if inside.confused
+        || !inside.ignored.is_empty()
+        || inside
+            .sections
+            .iter()
+            .any(|s| s.kind != SectionKind::Profile)
+    {
+        return Err(format!(
+            "the block of sso-session {session} holds more than profiles (a section of another \
+             kind, or one no AWS tool reads); rolecall would drop it when it rewrites the \
+             block: move it out, above `{begin}`"
+        ));
+    }
     let sections = inside
         .sections
         .iter()
-        .filter(|s| s.kind == SectionKind::Profile)
         .map(|s| {
-            let body = inside.files[0].contents[s.span.clone()].trim_end();
+            // A block saved with CRLF line ends holds the same profiles.
+            let body = inside.files[0].contents[s.span.clone()]
+                .trim_end()
+                .replace("\r\n", "\n");
             (s.name.clone(), format!("{body}\n"))
         })
         .collect();
@@ -134,6 +158,8 @@ pub fn splice(text: &str, range: Option<&Range<usize>>, block: &str) -> String {
 pub struct Rewrite {
     /// The file itself, a link at the named path followed.
     path: PathBuf,
+    /// Its directory (`.` for a bare file name).
+    dir: PathBuf,
     /// The lock: the directory of `path`, flock-ed.
     _lock: fs::File,
     /// What the file was when read (none: it did not exist), to see whether anything else
@@ -187,6 +213,7 @@ impl Rewrite {
         };
         Ok(Rewrite {
             path,
+            dir,
             _lock: lock,
             seen,
             mode,
@@ -207,7 +234,7 @@ impl Rewrite {
                 "{shown} changed while rolecall was working on it; run the command again"
             ));
         }
-        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let dir = &self.dir;
         let written = (|| {
             let mut temp = tempfile::NamedTempFile::new_in(dir)?;
             temp.write_all(text.as_bytes())?;
@@ -290,12 +317,21 @@ mod tests {
             format!("{begin}\n[profile a]\n"),
             format!("{begin}\n{}\n{end}\n", begin_line("other")),
             format!("{begin}\n{end}\n{begin}\n{end}\n"),
+            format!("[profile a]\n{end}\n"),
+            format!("{begin}\n{}\n{end}\n", end_line("other")),
+            format!("{begin}\n[sso-session x]\nsso_region = y\n{end}\n"),
+            format!("{begin}\n[profile bad name]\nx = y\n{end}\n"),
         ] {
             assert!(find(&broken, "corp").is_err(), "{broken}");
         }
         let other_session = format!("{}\n{}\n", begin_line("other"), end_line("other"));
         assert!(find(&other_session, "corp").unwrap().is_none());
-        let crlf = format!("{begin}\r\n[profile a]\r\n{end}\r\n");
-        assert_eq!(find(&crlf, "corp").unwrap().unwrap().range, 0..crlf.len());
+        let crlf = format!("  {begin}\r\n[profile a]\r\nx = 1\r\n{end}\r\n");
+        let found = find(&crlf, "corp").unwrap().unwrap();
+        assert_eq!(found.range, 0..crlf.len());
+        assert_eq!(
+            found.sections,
+            [("a".to_string(), "[profile a]\nx = 1\n".to_string())]
+        );
     }
 }

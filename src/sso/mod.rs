@@ -38,6 +38,13 @@ pub fn fresh_token(env: &Env, login: &SsoLogin) -> Option<Token> {
     (token.expires() - crate::time::now() > FRESH_SECONDS).then_some(token)
 }
 
+/// The token of `login` while it has not expired: after `ensure_login`, which keeps a token
+/// that is close to its end when the service cannot renew it.
+pub fn usable_token(env: &Env, login: &SsoLogin) -> Option<Token> {
+    let token = token::read(&token_path(env, login).ok()?)?;
+    (token.expires() > crate::time::now()).then_some(token)
+}
+
 /// Logs in to `login` as the person chooses and writes the token file.
 pub async fn log_in(env: &Env, login: &SsoLogin, choices: &Choices) -> Result<Token> {
     let path = token_path(env, login)?;

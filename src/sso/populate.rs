@@ -107,6 +107,10 @@ impl Template {
             }
         }
         let name = reduce(&name, true);
+        // `default` is the profile every tool uses when none is named: never a generated one.
+        if name == "default" {
+            return format!("default-{}", grant.account_id);
+        }
         if name.is_empty() {
             reduce(
                 &format!("{}/{}", grant.account_id, reduce_value(&grant.role_name)),
@@ -167,11 +171,18 @@ fn config_value(text: &str) -> String {
             if !out.ends_with(' ') {
                 out.push(' ');
             }
-        } else if !(c.is_control() || reorders_text(c) || c == '#' || c == ';') {
+        } else if !(c.is_control() || reorders_text(c) || invisible(c) || c == '#' || c == ';') {
             out.push(c);
         }
     }
     out.trim().to_string()
+}
+
+/// Characters that show as nothing (zero-width spaces and joiners, the soft hyphen, the byte
+/// order mark, tags): in a description they would only disguise one account as another.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
+        || ('\u{e0000}'..='\u{e007f}').contains(&c)
 }
 
 /// An account name is cut here in a description (AWS allows 50 characters; only a hostile
@@ -323,6 +334,10 @@ impl Plan {
         for profile in generated {
             wanted.insert(profile.name.clone());
             if outside.contains(&profile.name) {
+                // Taken out of the block if it was there: the profile outside is someone's own.
+                if old.contains_key(profile.name.as_str()) {
+                    plan.removed.push(profile.name.clone());
+                }
                 skipped.push(Skipped {
                     reason: "a profile of that name exists outside the block".into(),
                     name: profile.name,
@@ -411,6 +426,8 @@ mod tests {
             names(&grants[..1], "{session} {account_id}:{role_name}"),
             ["corp-111111111111-Admin"]
         );
+        let default = [grant("444444444444", "default", "++")];
+        assert_eq!(names(&default, DEFAULT_TEMPLATE), ["default-444444444444"]);
     }
 
     #[test]
@@ -444,7 +461,8 @@ mod tests {
     #[test]
     fn hostile_values_cannot_make_a_line_a_key_or_a_comment() {
         let template = Template::parse(DEFAULT_TEMPLATE).unwrap();
-        let hostile = "a\nb\r[c]\u{0}=d#e;f\u{1b}]0;x\u{7}\u{85}g\u{2028}h\u{202e}i\tj  k é";
+        let hostile =
+            "a\nb\r[c]\u{0}=d#e;f\u{1b}]0;x\u{7}\u{85}g\u{2028}h\u{202e}i\tj  k\u{200b} é\u{feff}";
         let (generated, skipped) = profiles(
             &[
                 grant("111111111111", hostile, "Admin"),

@@ -36,6 +36,9 @@ const PAGE_SIZE: i32 = 100;
 const MOST_ACCOUNT_PAGES: usize = 2_000;
 const MOST_ROLE_PAGES: usize = 100;
 
+/// The portal's word for an account that is not (or no longer) there.
+const NOT_FOUND: &str = "ResourceNotFoundException";
+
 /// Role lists fetched at once: enough to hide the portal's latency, few enough not to be
 /// throttled from the start.
 const ROLE_LISTS_IN_FLIGHT: usize = 8;
@@ -130,6 +133,8 @@ impl Portal {
     /// Every account: (ID, name).
     async fn accounts(&self, progress: &mut dyn FnMut(Progress)) -> Result<Vec<(String, String)>> {
         let mut accounts = Vec::new();
+        let mut listed = std::collections::HashSet::new();
+        let mut pages = Pages::default();
         let mut next_token: Option<String> = None;
         for _page in 0..MOST_ACCOUNT_PAGES {
             let page = self
@@ -146,13 +151,15 @@ impl Portal {
                 let Some(id) = account.account_id() else {
                     return Err(self.service.malformed("ListAccounts"));
                 };
-                let name = account.account_name().unwrap_or(id);
-                accounts.push((id.to_string(), name.to_string()));
+                // An account listed twice (a portal paging badly) is asked about once.
+                if listed.insert(id.to_string()) {
+                    let name = account.account_name().unwrap_or(id);
+                    accounts.push((id.to_string(), name.to_string()));
+                }
             }
             progress(Progress::Accounts(accounts.len()));
-            next_token = next_page(page.next_token(), &next_token, || {
-                self.service.malformed("ListAccounts")
-            })?;
+            next_token =
+                pages.next(page.next_token(), || self.service.malformed("ListAccounts"))?;
             if next_token.is_none() {
                 return Ok(accounts);
             }
@@ -163,9 +170,10 @@ impl Portal {
     /// The names of the roles in one account.
     async fn roles(&self, account_id: &str) -> Result<Vec<String>> {
         let mut roles = Vec::new();
+        let mut pages = Pages::default();
         let mut next_token: Option<String> = None;
         for _page in 0..MOST_ROLE_PAGES {
-            let page = self
+            let answer = self
                 .patiently("ListAccountRoles", || {
                     self.client
                         .list_account_roles()
@@ -175,13 +183,19 @@ impl Portal {
                         .set_next_token(next_token.clone())
                         .send()
                 })
-                .await?;
+                .await;
+            let page = match answer {
+                Ok(page) => page,
+                // The account was taken away between the two listings: it has no roles now.
+                Err(gone) if gone.code.as_deref() == Some(NOT_FOUND) => return Ok(roles),
+                Err(failure) => return Err(failure),
+            };
             roles.extend(
                 page.role_list()
                     .iter()
                     .filter_map(|role| role.role_name().map(String::from)),
             );
-            next_token = next_page(page.next_token(), &next_token, || {
+            next_token = pages.next(page.next_token(), || {
                 self.service.malformed("ListAccountRoles")
             })?;
             if next_token.is_none() {
@@ -250,7 +264,12 @@ impl Portal {
                 printable(session)
             ));
         }
-        self.service.explain(operation, error)
+        let code = error.code().map(String::from);
+        let failure = self.service.explain(operation, error);
+        match code {
+            Some(code) => failure.with_code(&code),
+            None => failure,
+        }
     }
 }
 
@@ -286,17 +305,25 @@ impl Trouble {
     }
 }
 
-/// The next page's token: none after the last page. A portal that hands back the token it was
-/// given would page forever, so that is refused as a malformed answer.
-fn next_page(
-    given: Option<&str>,
-    asked: &Option<String>,
-    malformed: impl FnOnce() -> Failure,
-) -> Result<Option<String>> {
-    match given.filter(|token| !token.is_empty()) {
-        None => Ok(None),
-        Some(token) if asked.as_deref() == Some(token) => Err(malformed()),
-        Some(token) => Ok(Some(token.to_string())),
+/// The page tokens a listing was given. A portal that hands back a token it gave before would
+/// page in a circle, so that is refused as a malformed answer.
+#[derive(Default)]
+struct Pages {
+    seen: std::collections::HashSet<String>,
+}
+
+impl Pages {
+    /// The next page's token: none after the last page.
+    fn next(
+        &mut self,
+        given: Option<&str>,
+        malformed: impl FnOnce() -> Failure,
+    ) -> Result<Option<String>> {
+        match given.filter(|token| !token.is_empty()) {
+            None => Ok(None),
+            Some(token) if !self.seen.insert(token.to_string()) => Err(malformed()),
+            Some(token) => Ok(Some(token.to_string())),
+        }
     }
 }
 

@@ -754,24 +754,25 @@ fn a_name_taken_outside_the_block_is_skipped_and_the_other_profile_kept_byte_for
         std::fs::read_to_string(populate.world.home().join(".aws/credentials")).unwrap(),
         credentials
     );
-    // `[default]` is taken too: a template that makes `default` skips it.
+    // A template that makes `default` never takes the name every tool falls back to: the
+    // profile gets the account ID appended instead.
     let mut script = Script::default();
     script.grant("555555555555", "default", &["Admin"]);
     populate.grant(&script);
-    let before = populate.config();
     let run = populate
         .populate(&["--sso-session", "corp", "--name", "{account_name}"])
         .success();
     let rest = summary_after(
         &run,
-        &summary_head(false, 1, &populate.config_path(), [0, 0, 0, 1]),
+        &summary_head(false, 2, &populate.config_path(), [1, 0, 0, 0]),
     );
-    assert!(rest.contains("default"), "{rest}");
+    assert_eq!(rest, ", 1 stale (kept; --prune removes them)");
+    let text = populate.config();
     assert!(
-        rest.contains(", 1 stale (kept; --prune removes them)"),
-        "{rest}"
+        text.contains("\n[profile default-555555555555]\n"),
+        "{text}"
     );
-    assert_eq!(populate.config(), before);
+    assert!(!text.contains("[profile default]"), "{text}");
 }
 
 /// Runs a populate that must fail with `code` and checks it wrote nothing: the same bytes, the
@@ -1187,4 +1188,37 @@ fn the_name_template_reduces_names_and_tells_clashing_ones_apart() {
     let calls = populate.portal.requests().len();
     fails_untouched(&populate, &["--name", "{account}/{role_name}"], 2);
     assert_eq!(populate.portal.requests().len(), calls);
+}
+
+#[test]
+fn a_config_file_named_relative_to_the_working_directory_is_written_and_said_so() {
+    let mut script = Script::default();
+    script.grant("111111111111", "Production", &["Admin"]);
+    let populate = Populate::new(CORP, script);
+    // The world's commands run in HOME, so `.aws/config` and `config` name files there.
+    std::fs::copy(populate.config_path(), populate.world.home().join("config")).unwrap();
+    let mut command = populate.rolecall(&["sso", "populate"]);
+    command.env("AWS_CONFIG_FILE", "config");
+    let run = Run::of(command).success();
+    run.stderr_has("1 added");
+    let written = std::fs::read_to_string(populate.world.home().join("config")).unwrap();
+    assert!(written.contains("[profile Production/Admin]"), "{written}");
+    assert_eq!(
+        populate.config(),
+        CORP,
+        "the file named was written, not ~/.aws/config"
+    );
+}
+
+#[test]
+fn prune_refuses_to_empty_the_block_when_the_portal_lists_no_account() {
+    let mut script = Script::default();
+    script.grant("111111111111", "Production", &["Admin"]);
+    let populate = Populate::new(CORP, script);
+    populate.populate(&[]).success();
+    populate.grant(&Script::default());
+    fails_untouched(&populate, &["--prune"], 1).stderr_has("nothing was changed");
+    // Without --prune the profile is only stale, and stays.
+    populate.populate(&[]).success().stderr_has("1 stale");
+    assert!(populate.config().contains("[profile Production/Admin]"));
 }
