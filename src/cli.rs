@@ -4,7 +4,7 @@
 
 use crate::shell::Shell;
 use clap::{Args, Parser, Subcommand};
-use clap_complete::engine::ArgValueCandidates;
+use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter};
 use std::ffi::OsString;
 
 /// The variable that makes the binary answer Tab completion instead of running (clap_complete's
@@ -84,7 +84,7 @@ pub struct SsoPopulateArgs {
 #[derive(Debug, Args)]
 pub struct SsoWhich {
     /// The profile whose login it is (default: $AWS_PROFILE, else the only sso-session)
-    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(crate::complete::profiles))]
+    #[arg(value_name = "PROFILE", add = ArgValueCompleter::new(crate::complete::profiles))]
     pub profile: Option<String>,
     /// The same, as the AWS CLI spells it
     #[arg(long = "profile", value_name = "PROFILE", conflicts_with = "profile")]
@@ -134,7 +134,7 @@ pub struct CredentialFlags {
     #[arg(long, value_name = "ID")]
     pub external_id: Option<String>,
     /// Profile whose credentials assume a role ARN target (default: the current credentials)
-    #[arg(long, value_name = "PROFILE", add = ArgValueCandidates::new(crate::complete::profiles))]
+    #[arg(long, value_name = "PROFILE", add = ArgValueCompleter::new(crate::complete::profiles))]
     pub source_profile: Option<String>,
     /// Neither read nor write the credential cache
     #[arg(long, conflicts_with = "refresh")]
@@ -150,7 +150,7 @@ pub struct CredentialFlags {
 #[derive(Debug, Args)]
 pub struct AssumeArgs {
     /// Profile name, role ARN, or - for the previous target of this shell; none opens a picker
-    #[arg(value_name = "TARGET", add = ArgValueCandidates::new(crate::complete::profiles))]
+    #[arg(value_name = "TARGET", add = ArgValueCompleter::new(crate::complete::profiles))]
     pub target: Option<String>,
     /// Print code for this shell (default: from $SHELL)
     #[arg(long, value_enum, conflicts_with = "json")]
@@ -171,7 +171,7 @@ pub struct AssumeArgs {
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     /// Profile name or role ARN
-    #[arg(value_name = "TARGET", add = ArgValueCandidates::new(crate::complete::profiles))]
+    #[arg(value_name = "TARGET", add = ArgValueCompleter::new(crate::complete::profiles))]
     pub target: String,
     #[command(flatten)]
     pub flags: CredentialFlags,
@@ -183,7 +183,7 @@ pub struct ExecArgs {
 #[derive(Debug, Args)]
 pub struct CredentialProcessArgs {
     /// Profile name or role ARN
-    #[arg(value_name = "TARGET", add = ArgValueCandidates::new(crate::complete::profiles))]
+    #[arg(value_name = "TARGET", add = ArgValueCompleter::new(crate::complete::profiles))]
     pub target: String,
     #[command(flatten)]
     pub flags: CredentialFlags,
@@ -220,7 +220,7 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
     /// Also check this profile's chain (default: every profile)
-    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(crate::complete::profiles))]
+    #[arg(value_name = "PROFILE", add = ArgValueCompleter::new(crate::complete::profiles))]
     pub profile: Option<String>,
     /// Ask STS who the shell's credentials belong to, and how far off the local clock is
     #[arg(long)]

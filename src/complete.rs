@@ -2,22 +2,35 @@
 //! (`COMPLETE=<shell> rolecall -- …`); they read the config files and nothing else: no runtime,
 //! no SDK client.
 
+use clap::builder::StyledStr;
 use clap_complete::engine::CompletionCandidate;
+use std::ffi::OsStr;
 
-/// Profile names, each with its `rolecall_description` (else its role) for zsh and fish.
-pub fn profiles() -> Vec<CompletionCandidate> {
+/// Profile names starting with the word being completed, each with its `rolecall_description`
+/// (else its role) for zsh and fish. The prefix is matched here, before any candidate is built,
+/// rather than by clap after: a generated config holds tens of thousands of profiles, and
+/// building a candidate for each was most of the time a Tab took.
+pub fn profiles(current: &OsStr) -> Vec<CompletionCandidate> {
     let Ok(index) = crate::profile::index::ProfileIndex::load(&crate::env::Env::Process) else {
         return Vec::new();
     };
+    // What clap compares its candidates with, so the same ones are offered.
+    let typed = current.to_string_lossy();
+    // clap formats the argument's usage (`[TARGET]`) into a tag for each candidate without one,
+    // which cost more than building the candidates. Tags only group candidates (profiles before
+    // options), so one tag of their own, made once, keeps the order clap's would give.
+    let tag: StyledStr = "profiles".into();
     index
-        .list()
+        .list_where(|name| crate::error::printable_cow(name).starts_with(typed.as_ref()))
         .into_iter()
         .map(|profile| {
             let help = profile
                 .description
                 .or(profile.role_arn)
-                .map(|text| crate::error::printable(&text).into());
-            CompletionCandidate::new(crate::error::printable(&profile.name)).help(help)
+                .map(|text| crate::error::printable(text).into());
+            CompletionCandidate::new(crate::error::printable(profile.name))
+                .help(help)
+                .tag(Some(tag.clone()))
         })
         .collect()
 }

@@ -3,6 +3,7 @@
 //! Everything that reaches the user is a `Failure`: a message of one or two lines and a kind that
 //! decides the exit code. Errors from libraries are translated where they happen, never dumped.
 
+use std::borrow::Cow;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +127,17 @@ pub type Result<T, E = Failure> = std::result::Result<T, E>;
 /// outside text passes before a terminal sees it; it leaves its own output unchanged, so text
 /// filtered twice reads the same.
 pub fn printable(text: &str) -> String {
+    printable_cow(text).into_owned()
+}
+
+/// `printable`, lending `text` back when nothing in it needs changing: listing tens of thousands
+/// of profiles then copies none of their names.
+pub fn printable_cow(text: &str) -> Cow<'_, str> {
+    let shown_as_is = |c: char| !c.is_control() && !reorders_text(c);
+    // Printable ASCII is the usual case, and a byte test is the cheapest way to see it.
+    if text.bytes().all(|b| (b' '..=b'~').contains(&b)) || text.chars().all(shown_as_is) {
+        return Cow::Borrowed(text);
+    }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_control() {
@@ -136,7 +148,7 @@ pub fn printable(text: &str) -> String {
             out.push(c);
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// `printable` line by line: a message's own line breaks stay, every other control is shown.
@@ -173,6 +185,14 @@ mod tests {
         assert_eq!(printable("prod-é"), "prod-é");
         assert_eq!(printable("evil\u{202e}nimda"), "evil?nimda");
         assert_eq!(printable("a\u{2066}b\u{2069}\u{2028}"), "a?b??");
+    }
+
+    #[test]
+    fn printable_text_is_lent_back_and_only_the_rest_is_copied() {
+        for plain in ["prod-admin", "Équipe données 日本", ""] {
+            assert!(matches!(printable_cow(plain), Cow::Borrowed(text) if text == plain));
+        }
+        assert!(matches!(printable_cow("a\tb"), Cow::Owned(text) if text == "a\\x09b"));
     }
 
     #[test]

@@ -101,12 +101,13 @@ impl std::fmt::Display for Recorded {
 }
 
 fn pick_profile(env: &Env) -> Result<String> {
-    let choices: Vec<crate::picker::Choice> = crate::profile::index::ProfileIndex::load(env)?
+    let index = crate::profile::index::ProfileIndex::load(env)?;
+    let choices: Vec<crate::picker::Choice> = index
         .list()
         .into_iter()
         .map(|profile| crate::picker::Choice {
-            detail: profile.description.or(profile.role_arn).unwrap_or_default(),
             name: profile.name,
+            detail: profile.description.or(profile.role_arn).unwrap_or_default(),
         })
         .collect();
     if choices.is_empty() {

@@ -3,7 +3,7 @@
 
 use crate::cli::ProfilesArgs;
 use crate::env::Env;
-use crate::error::{printable, Result};
+use crate::error::{printable_cow, Result};
 use crate::profile::index::ProfileIndex;
 use crate::profile::Profiles;
 
@@ -13,13 +13,14 @@ pub fn run(args: ProfilesArgs) -> Result<()> {
         // A malformed file: the full parser says where.
         Profiles::from_files(&index.files)?;
     }
-    let mut output = String::new();
-    for profile in index.list() {
-        output.push_str(&printable(&profile.name));
+    let listed = index.list();
+    let mut output = String::with_capacity(listed.len() * if args.long { 96 } else { 24 });
+    for profile in listed {
+        output.push_str(&printable_cow(profile.name));
         if args.long {
-            for value in [&profile.role_arn, &profile.description] {
+            for value in [profile.role_arn, profile.description] {
                 output.push('\t');
-                output.push_str(&printable(value.as_deref().unwrap_or("")));
+                output.push_str(&printable_cow(value.unwrap_or("")));
             }
         }
         output.push('\n');
