@@ -3,7 +3,7 @@
 //! rewritten atomically and keeps its mode; the read, merge and write happen under a lock, so
 //! two rolecalls writing blocks at once take turns instead of losing one's block.
 
-use super::index::{ProfileIndex, SectionKind};
+use super::index::ProfileIndex;
 use crate::error::printable;
 use aws_runtime::env_config::file::EnvConfigFileKind;
 use std::fs;
@@ -86,13 +86,7 @@ pub fn find(text: &str, session: &str) -> Result<Option<Block>, String> {
         contents: text[range.clone()].to_string(),
     }]);
     // Rewriting keeps the block's profiles only; anything else there would be lost unseen.
-    if inside.confused
-        || !inside.ignored.is_empty()
-        || inside
-            .sections
-            .iter()
-            .any(|s| s.kind != SectionKind::Profile)
-    {
+    if inside.confused || !inside.ignored.is_empty() || inside.sections().any(|s| !s.is_profile) {
         return Err(format!(
             "the block of sso-session {session} holds more than profiles (a section of another \
              kind, or one no AWS tool reads); rolecall would drop it when it rewrites the \
@@ -100,14 +94,13 @@ pub fn find(text: &str, session: &str) -> Result<Option<Block>, String> {
         ));
     }
     let sections = inside
-        .sections
-        .iter()
+        .sections()
         .map(|s| {
             // A block saved with CRLF line ends holds the same profiles.
-            let body = inside.files[0].contents[s.span.clone()]
+            let body = inside.files[0].contents[s.lines.clone()]
                 .trim_end()
                 .replace("\r\n", "\n");
-            (s.name.clone(), format!("{body}\n"))
+            (s.name.to_string(), format!("{body}\n"))
         })
         .collect();
     Ok(Some(Block { range, sections }))
@@ -117,15 +110,14 @@ pub fn find(text: &str, session: &str) -> Result<Option<Block>, String> {
 /// sessions' blocks included) and in the credentials file.
 pub fn names_outside(index: &ProfileIndex, block: Option<&Range<usize>>) -> Vec<String> {
     index
-        .sections
-        .iter()
-        .filter(|s| s.kind == SectionKind::Profile)
+        .sections()
+        .filter(|s| s.is_profile)
         .filter(|s| {
-            let in_block =
-                index.files[s.file].is_config() && block.is_some_and(|b| b.contains(&s.span.start));
+            let in_block = index.files[s.file].is_config()
+                && block.is_some_and(|b| b.contains(&s.lines.start));
             !in_block
         })
-        .map(|s| s.name.clone())
+        .map(|s| s.name.to_string())
         .collect()
 }
 

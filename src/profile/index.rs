@@ -72,6 +72,18 @@ pub struct ProfileIndex {
     pub ignored: Vec<String>,
 }
 
+/// A section as the rest of rolecall sees it: which file it is in, what it is, and where.
+pub struct SectionAt<'a> {
+    /// Index into `ProfileIndex::files`.
+    pub file: usize,
+    /// A profile (`[profile …]`, `[default]`, a credentials file's `[name]`), not an
+    /// sso-session or another kind.
+    pub is_profile: bool,
+    pub name: &'a str,
+    /// Its lines, header included, within its file's text.
+    pub lines: Range<usize>,
+}
+
 /// One profile as listed: name, role and description (later sections win, as in the SDKs),
 /// borrowed from the files' text.
 #[derive(Debug, PartialEq, Eq)]
@@ -354,6 +366,16 @@ impl ProfileIndex {
 
     fn name(&self, section: &Section) -> &str {
         self.text(section, section.name)
+    }
+
+    /// Every section, in file order.
+    pub fn sections(&self) -> impl Iterator<Item = SectionAt<'_>> {
+        self.sections.iter().map(|section| SectionAt {
+            file: section.file,
+            is_profile: section.kind == SectionKind::Profile,
+            name: self.name(section),
+            lines: section.lines.range(),
+        })
     }
 
     fn profiles(&self) -> impl Iterator<Item = &Section> {
