@@ -251,7 +251,8 @@ impl Matcher {
 
     /// The choices `query` matches, in their order.
     fn matching(&mut self, query: &str) -> &[u32] {
-        let lowered = query.to_lowercase();
+        let mut lowered = String::with_capacity(query.len());
+        push_lowered(&mut lowered, query);
         // Back to the longest kept query this one extends; the empty one, kept first, always is.
         while self.levels.len() > 1 && !lowered.starts_with(&self.levels[self.levels.len() - 1].0) {
             self.levels.pop();
@@ -279,14 +280,18 @@ impl Matcher {
     }
 }
 
-/// Appends `text` in lower case, copying it as it is when it has no upper case to change.
+/// Appends `text` in lower case, a character at a time: no string is made per choice, and
+/// generated descriptions (whose `·` makes them non-ASCII) cost no more than plain ones. The
+/// query is lowered the same way, so both sides always agree.
 fn push_lowered(out: &mut String, text: &str) {
     if text.is_ascii() {
         let from = out.len();
         out.push_str(text);
         out[from..].make_ascii_lowercase();
     } else {
-        out.push_str(&text.to_lowercase());
+        for c in text.chars() {
+            out.extend(c.to_lowercase());
+        }
     }
 }
 

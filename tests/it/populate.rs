@@ -1222,3 +1222,28 @@ fn prune_refuses_to_empty_the_block_when_the_portal_lists_no_account() {
     populate.populate(&[]).success().stderr_has("1 stale");
     assert!(populate.config().contains("[profile Production/Admin]"));
 }
+
+#[test]
+fn on_a_terminal_progress_shows_while_listing_and_gives_way_to_the_summary() {
+    let mut script = Script::default();
+    script.grant_generated(40, 2);
+    // Slow enough that the listing lasts a second or so: a progress line must be seen.
+    script.portal_delay_ms = 150;
+    let populate = Populate::new(CORP, script);
+    let terminal = common::shell::Shell::new(&populate.world, "bash")
+        .env("AWS_ENDPOINT_URL_SSO", &populate.portal.endpoint)
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", &populate.portal.endpoint)
+        .terminal("PS1='RC$ '\n");
+    terminal.wait_for_text("RC$");
+    terminal.line("rolecall sso populate; echo \"status=$?\"");
+    terminal.wait_for_text("rolecall: listing roles: ");
+    let screen = terminal.wait_for_text("status=0");
+    assert!(
+        screen.contains("80 profiles in") && screen.contains("80 added"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("listing"),
+        "the progress line was not cleared:\n{screen}"
+    );
+}
