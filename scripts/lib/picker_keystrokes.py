@@ -91,10 +91,10 @@ def main():
     code = os.waitstatus_to_exitcode(status)
     if code != 130:
         sys.exit(f"picker_keystrokes: rolecall exited {code} after Esc, not 130")
-    print(
-        f"{statistics.median(times) * 1000:.2f} {max(times) * 1000:.2f} {len(times)} "
-        f"{first_draw * 1000:.2f}"
-    )
+    # ROUNDS 0 times the first draw alone.
+    median = statistics.median(times) if times else 0.0
+    slowest = max(times) if times else 0.0
+    print(f"{median * 1000:.2f} {slowest * 1000:.2f} {len(times)} {first_draw * 1000:.2f}")
 
 
 if __name__ == "__main__":
