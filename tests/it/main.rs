@@ -4,6 +4,7 @@
 mod assume;
 mod common;
 mod completions;
+mod console;
 mod doctor;
 mod errors;
 mod hardening;

@@ -3,6 +3,7 @@
 //! detached from any terminal so nothing ever waits for a person; `shell` drives bash, zsh and
 //! fish with the integration loaded, and `Tmux` gives one of them a terminal.
 
+pub mod fake_signin;
 pub mod fake_sso;
 pub mod fake_sts;
 #[path = "../../../src/shell/hostile.rs"]
@@ -388,6 +389,21 @@ pub fn logging_rolecall(world: &World, log: &Path) -> String {
     .unwrap();
     std::fs::set_permissions(bin.join("rolecall"), std::fs::Permissions::from_mode(0o755)).unwrap();
     format!("{}:{}", bin.display(), std::env::var("PATH").unwrap())
+}
+
+/// A `$BROWSER` that opens nothing: it appends the URL it is given to `log`, one a line, so a
+/// test reads what a person's browser would have been sent. Returns the script's path.
+pub fn logging_browser(world: &World, log: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let script = world.home().join("logging-browser");
+    // The log's path is a temporary directory's, which holds no single quote.
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", log.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
 }
 
 /// Every variable the design says assume sets or clears.
