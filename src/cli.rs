@@ -31,6 +31,8 @@ pub enum Command {
     Assume(AssumeArgs),
     /// Run one command with the credentials in its environment, leaving the shell alone
     Exec(ExecArgs),
+    /// Open the AWS console in the browser, signed in as TARGET (or as this shell's credentials)
+    Console(ConsoleArgs),
     /// Print credential_process JSON (Version 1) so any AWS SDK or tool can use a rolecall profile
     #[command(name = "credential-process")]
     CredentialProcess(CredentialProcessArgs),
@@ -164,6 +166,27 @@ pub struct AssumeArgs {
     /// Print no summary line on success (errors still go to stderr)
     #[arg(short, long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub flags: CredentialFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    /// Profile name, role ARN, or - for the previous target; none: the credentials this shell holds
+    #[arg(value_name = "TARGET", add = ArgValueCompleter::new(crate::complete::profiles))]
+    pub target: Option<String>,
+    /// The console page of this service: s3, ec2, iam, lambda, logs, ddb, cfn, … (default: the console's home)
+    #[arg(short = 's', long, value_name = "SERVICE", add = ArgValueCandidates::new(crate::complete::services))]
+    pub service: Option<String>,
+    /// Any console page (an https URL) to land on instead of a service's
+    #[arg(long, value_name = "URL", conflicts_with = "service")]
+    pub destination: Option<String>,
+    /// Print the sign-in URL instead of opening a browser (it signs anyone in for 15 minutes)
+    #[arg(long)]
+    pub url: bool,
+    /// Sign the browser out of the account it is in first, so switching needs no private window
+    #[arg(long)]
+    pub logout_first: bool,
     #[command(flatten)]
     pub flags: CredentialFlags,
 }
