@@ -20,6 +20,24 @@ pub fn run(args: AssumeArgs) -> Result<()> {
     if args.unset {
         return super::emit(&output.render(MANAGED_VARIABLES, &[]));
     }
+    if args.console_flags.any() && !args.console {
+        return Err(Failure::usage(
+            "--service, --destination, --url and --logout-first open the console: add -c",
+        ));
+    }
+    if args.console {
+        // The shell keeps what it holds: only a `--url` is handed back, as code that prints it.
+        let shell = match output {
+            Output::Shell(shell) => Some(shell),
+            Output::Json => None,
+        };
+        return super::console::open(
+            args.target.as_deref(),
+            &args.console_flags,
+            &args.flags,
+            shell,
+        );
+    }
     if let (true, Output::Shell(shell)) = (std::io::stdout().is_terminal(), output) {
         // Secrets printed here would land on the screen and in scrollback, not in the shell.
         return Err(Failure::usage(setup_explanation(shell)));

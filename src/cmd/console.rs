@@ -4,29 +4,42 @@
 //! to stdout with `--url`, and nowhere else.
 
 use crate::aws::signin::{self, Partition};
-use crate::cli::ConsoleArgs;
+use crate::cli::{ConsoleArgs, ConsoleFlags, CredentialFlags};
 use crate::console;
 use crate::env::Env;
 use crate::error::{printable, Failure, Result};
 use crate::session::{Credentials, Origin};
+use crate::shell::Shell;
 
 pub fn run(args: ConsoleArgs) -> Result<()> {
+    open(args.target.as_deref(), &args.console, &args.flags, None)
+}
+
+/// Opens the console for `target` (none: this shell's credentials). With `--url` the URL goes
+/// to stdout: as it is, or for `assume -c` (`shell` given) as code that prints it, since the
+/// function evaluates what it captures.
+pub fn open(
+    target: Option<&str>,
+    options: &ConsoleFlags,
+    flags: &CredentialFlags,
+    shell: Option<Shell>,
+) -> Result<()> {
     let env = Env::Process;
     // Everything the command line can get wrong is refused before any credentials are fetched.
-    let service = args
+    let service = options
         .service
         .as_deref()
         .map(console::service_named)
         .transpose()?;
-    let destination = args
+    let destination = options
         .destination
         .as_deref()
         .map(console::checked_destination)
         .transpose()?;
     signin::endpoint(Partition::Aws)?;
     let limit = crate::aws::net::overall_timeout()?;
-    let mut flags = args.flags.clone();
-    let target = match args.target.as_deref() {
+    let mut flags = flags.clone();
+    let target = match target {
         Some("-") => Some(super::assume::previous_target(&env, &mut flags)?),
         other => other.map(String::from),
     };
@@ -97,13 +110,16 @@ pub fn run(args: ConsoleArgs) -> Result<()> {
     ))?;
     let destination = destination.unwrap_or_else(|| console::destination(service, &region));
     let login = signin::login_url(&endpoint, &token, &destination);
-    let url = if args.logout_first {
+    let url = if options.logout_first {
         signin::logout_then(&endpoint, &login)
     } else {
         login
     };
-    if args.url {
-        return super::emit(&format!("{url}\n"));
+    if options.url {
+        return super::emit(&match shell {
+            Some(shell) => shell.print_line(&url),
+            None => format!("{url}\n"),
+        });
     }
     crate::browser::open(&url, &env, BROWSER_PATIENCE).map_err(|why| {
         Failure::local(format!(
