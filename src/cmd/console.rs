@@ -94,6 +94,7 @@ pub fn open(
         .region
         .clone()
         .or(held.region.clone())
+        .or_else(|| env.region())
         .unwrap_or_else(|| "us-east-1".into());
     crate::profile::validate::check_region(&region)?;
     let endpoint = signin::endpoint(Partition::of_region(&region))?;
