@@ -31,6 +31,8 @@ pub enum Command {
     Assume(AssumeArgs),
     /// Run one command with the credentials in its environment, leaving the shell alone
     Exec(ExecArgs),
+    /// Open the AWS console in the browser, signed in as TARGET (or as this shell's credentials)
+    Console(ConsoleArgs),
     /// Print credential_process JSON (Version 1) so any AWS SDK or tool can use a rolecall profile
     #[command(name = "credential-process")]
     CredentialProcess(CredentialProcessArgs),
@@ -164,8 +166,48 @@ pub struct AssumeArgs {
     /// Print no summary line on success (errors still go to stderr)
     #[arg(short, long)]
     pub quiet: bool,
+    /// Open the AWS console signed in as TARGET instead (as `rolecall console`); the shell keeps
+    /// what it holds
+    #[arg(short = 'c', long, conflicts_with_all = ["unset", "json"])]
+    pub console: bool,
+    #[command(flatten)]
+    pub console_flags: ConsoleFlags,
     #[command(flatten)]
     pub flags: CredentialFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    /// Profile name, role ARN, or - for the previous target; none: the credentials this shell holds
+    #[arg(value_name = "TARGET", add = ArgValueCompleter::new(crate::complete::profiles))]
+    pub target: Option<String>,
+    #[command(flatten)]
+    pub console: ConsoleFlags,
+    #[command(flatten)]
+    pub flags: CredentialFlags,
+}
+
+/// Where the console lands and how it is opened: `rolecall console` and `assume -c`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConsoleFlags {
+    /// The console page of this service: s3, ec2, iam, lambda, logs, ddb, cfn, … (default: the console's home)
+    #[arg(short = 's', long, value_name = "SERVICE", add = ArgValueCandidates::new(crate::complete::services))]
+    pub service: Option<String>,
+    /// Any console page (an https URL) to land on instead of a service's
+    #[arg(long, value_name = "URL", conflicts_with = "service")]
+    pub destination: Option<String>,
+    /// Print the sign-in URL instead of opening a browser (it signs anyone in for 15 minutes)
+    #[arg(long)]
+    pub url: bool,
+    /// Sign the browser out of the account it is in first, so switching needs no private window
+    #[arg(long)]
+    pub logout_first: bool,
+}
+
+impl ConsoleFlags {
+    pub fn any(&self) -> bool {
+        self.service.is_some() || self.destination.is_some() || self.url || self.logout_first
+    }
 }
 
 #[derive(Debug, Args)]

@@ -76,6 +76,19 @@ pub const REGIONS: &[&str] = &[
     "us-west-2",
 ];
 
+/// The console's service names, each with its title.
+pub fn services() -> Vec<CompletionCandidate> {
+    crate::console::SERVICES
+        .iter()
+        .flat_map(|service| {
+            service
+                .names
+                .iter()
+                .map(|name| CompletionCandidate::new(name).help(Some(service.title.into())))
+        })
+        .collect()
+}
+
 pub fn regions() -> Vec<CompletionCandidate> {
     REGIONS.iter().map(CompletionCandidate::new).collect()
 }

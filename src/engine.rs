@@ -9,7 +9,7 @@ use crate::cache;
 use crate::env::Env;
 use crate::error::Result;
 use crate::profile::{Base, Overrides, ProfileChain};
-use crate::session::{Credentials, Session};
+use crate::session::{Credentials, Origin, Session};
 use crate::{mfa, time};
 
 /// What a command asks for.
@@ -52,6 +52,11 @@ pub fn obtain(request: &Request) -> Result<Session> {
         .source_profile
         .clone()
         .filter(|_| chain.profile.is_none());
+    let origin = match (chain.hops.len(), chain.base.is_long_term()) {
+        (0, true) => Origin::Keys,
+        (1, true) => Origin::FirstHop,
+        _ => Origin::Other,
+    };
     let session = |credentials| Session {
         credentials,
         target: chain.target.clone(),
@@ -59,6 +64,7 @@ pub fn obtain(request: &Request) -> Result<Session> {
         role_arn: chain.role_arn().map(String::from),
         region: chain.region.clone(),
         source_profile: source_profile.clone(),
+        origin,
     };
 
     if policy.read {

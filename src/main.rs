@@ -5,10 +5,12 @@
 //! configuration, 130 interrupted).
 
 mod aws;
+mod browser;
 mod cache;
 mod cli;
 mod cmd;
 mod complete;
+mod console;
 mod engine;
 mod env;
 mod error;
@@ -57,6 +59,7 @@ fn main() {
         Command::Doctor(args) => cmd::doctor::run(args),
         Command::Assume(args) => cmd::assume::run(args),
         Command::Exec(args) => cmd::exec::run(args),
+        Command::Console(args) => cmd::console::run(args),
         Command::CredentialProcess(args) => cmd::credential_process::run(args),
         Command::Profiles(args) => cmd::profiles::run(args),
         Command::Completions(args) => cmd::completions::run(args),

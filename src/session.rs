@@ -56,6 +56,20 @@ pub struct Session {
     /// The profile a role ARN target was assumed from when one was named (`--source-profile`),
     /// so `assume -` can come back the same way.
     pub source_profile: Option<String>,
+    pub origin: Origin,
+}
+
+/// Where a session's credentials come from, as far as AWS sign-in cares: only a role's
+/// credentials can open the console, and only those of a role assumed straight from long-term
+/// keys may ask for a console session of their own length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Long-term keys, or their MFA session (GetSessionToken): no role.
+    Keys,
+    /// One AssumeRole from long-term keys (or their MFA session).
+    FirstHop,
+    /// Anything else: chained roles, SSO and credential-process sources.
+    Other,
 }
 
 /// Every variable rolecall manages. Each assume unsets all of them before setting its own, so
@@ -171,6 +185,7 @@ mod tests {
             role_arn: Some("arn:aws:iam::222222222222:role/ops/admin".into()),
             region: Some("eu-west-1".into()),
             source_profile: None,
+            origin: Origin::FirstHop,
         }
     }
 

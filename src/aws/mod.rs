@@ -1,9 +1,11 @@
 //! Everything that talks to AWS: the STS calls (`sts`), what their failures mean (`explain`),
 //! where base credentials come from (`source`), what all network calls share (`net`:
-//! endpoints, TLS, timeouts, the runtime) and the server's clock (`clock`).
+//! endpoints, TLS, timeouts, the runtime), the server's clock (`clock`) and console sign-in
+//! (`signin`).
 
 pub mod clock;
 pub mod explain;
 pub mod net;
+pub mod signin;
 pub mod source;
 pub mod sts;

@@ -20,6 +20,24 @@ pub fn run(args: AssumeArgs) -> Result<()> {
     if args.unset {
         return super::emit(&output.render(MANAGED_VARIABLES, &[]));
     }
+    if args.console_flags.any() && !args.console {
+        return Err(Failure::usage(
+            "--service, --destination, --url and --logout-first open the console: add -c",
+        ));
+    }
+    if args.console {
+        // The shell keeps what it holds: only a `--url` is handed back, as code that prints it.
+        let shell = match output {
+            Output::Shell(shell) => Some(shell),
+            Output::Json => None,
+        };
+        return super::console::open(
+            args.target.as_deref(),
+            &args.console_flags,
+            &args.flags,
+            shell,
+        );
+    }
     if let (true, Output::Shell(shell)) = (std::io::stdout().is_terminal(), output) {
         // Secrets printed here would land on the screen and in scrollback, not in the shell.
         return Err(Failure::usage(setup_explanation(shell)));
@@ -33,16 +51,7 @@ pub fn run(args: AssumeArgs) -> Result<()> {
     });
     let mut flags = args.flags.clone();
     let target = match args.target.as_deref() {
-        Some("-") => {
-            let previous = env.get("ROLECALL_PREVIOUS").ok_or_else(|| {
-                Failure::usage("this shell has no previous target for `assume -`")
-            })?;
-            let recorded = Recorded::parse(&previous);
-            if flags.source_profile.is_none() {
-                flags.source_profile = recorded.source_profile;
-            }
-            recorded.target
-        }
+        Some("-") => previous_target(&env, &mut flags)?,
         Some(target) => target.to_string(),
         None if crate::picker::available() && !args.flags.no_input => pick_profile(&env)?,
         None => return Err(Failure::usage("name a profile or role ARN to assume")),
@@ -67,6 +76,22 @@ pub fn run(args: AssumeArgs) -> Result<()> {
         let _ = writeln!(std::io::stderr(), "{}", session.summary(time::now()));
     }
     Ok(())
+}
+
+/// The target `-` stands for: the previous one of this shell, with the source profile it was
+/// assumed from unless `flags` name another.
+pub(super) fn previous_target(
+    env: &Env,
+    flags: &mut crate::cli::CredentialFlags,
+) -> Result<String> {
+    let previous = env
+        .get("ROLECALL_PREVIOUS")
+        .ok_or_else(|| Failure::usage("this shell has no previous target for `-`"))?;
+    let recorded = Recorded::parse(&previous);
+    if flags.source_profile.is_none() {
+        flags.source_profile = recorded.source_profile;
+    }
+    Ok(recorded.target)
 }
 
 /// A target as `ROLECALL_PREVIOUS` records it: the target, and for a role ARN assumed from a

@@ -3,6 +3,7 @@
 
 pub mod assume;
 pub mod completions;
+pub mod console;
 pub mod credential_process;
 pub mod doctor;
 pub mod exec;

@@ -91,6 +91,17 @@ impl Shell {
         out
     }
 
+    /// Code that prints `text` as one line on stdout (what `assume -c --url` hands the
+    /// function, which evaluates it): quoted like a value, so no URL runs as a command.
+    pub fn print_line(self, text: &str) -> String {
+        match self {
+            Shell::Bash | Shell::Zsh => {
+                format!("\\builtin printf '%s\\n' {};\n", quote::quote_posix(text))
+            }
+            Shell::Fish => format!("builtin printf '%s\\n' {};\n", quote::quote_fish(text)),
+        }
+    }
+
     /// Where bytes that take no room on the line (colour codes) must sit in a prompt, so the
     /// line editor counts the prompt's width right.
     pub fn invisible_markers(self) -> (&'static str, &'static str) {

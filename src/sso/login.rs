@@ -144,7 +144,7 @@ fn show_and_open(what: &str, url: &str, code: Option<&str>, choices: &Choices, e
         let _ = writeln!(stderr, "  code: {}", printable(code));
     }
     if choices.open_browser {
-        if let Err(why) = open_browser(url, env) {
+        if let Err(why) = crate::browser::open(url, env, std::time::Duration::ZERO) {
             let _ = writeln!(
                 stderr,
                 "rolecall: could not open a browser ({}); open the page yourself",
@@ -152,27 +152,6 @@ fn show_and_open(what: &str, url: &str, code: Option<&str>, choices: &Choices, e
             );
         }
     }
-}
-
-/// `$BROWSER URL` when `$BROWSER` is set, else the platform's opener. Nothing the browser
-/// prints reaches stdout, which the shell function captures. Only an http(s) page is opened: a
-/// server could send anything, an option for the browser or a `file:` path among them.
-fn open_browser(url: &str, env: &Env) -> std::result::Result<(), String> {
-    let web_page = (url.starts_with("https://") || url.starts_with("http://"))
-        && !url.chars().any(|c| c.is_control() || c.is_whitespace());
-    if !web_page {
-        return Err("the page is not an http(s) URL".into());
-    }
-    if let Some(browser) = env.get_os("BROWSER") {
-        return std::process::Command::new(&browser)
-            .arg(url)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .map(drop)
-            .map_err(|e| format!("$BROWSER: {e}"));
-    }
-    open::that_detached(url).map_err(|e| e.to_string())
 }
 
 /// Waits for the browser to come back to the loopback redirect with a code for `state`. One
