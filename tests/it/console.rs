@@ -15,8 +15,8 @@ use url::Url;
 
 /// Besides `base` (long-term keys, no role) and `demo-admin` (a role on them): a role on that
 /// role, a role on the keys behind an MFA session, long-term keys with an MFA device and no
-/// role, a profile whose region is a URL fragment, and a role whose name is made of every
-/// character a profile name may hold that means something in a URL.
+/// role, a role whose region carries a URL parameter, and a role whose name is made of the
+/// characters a profile name may hold that mean something in a URL.
 const MORE_PROFILES: &str = "[profile chained]\nrole_arn = arn:aws:iam::222222222222:role/two\n\
 source_profile = demo-admin\n\
 [profile mfa-admin]\nrole_arn = arn:aws:iam::111111111111:role/admin\nsource_profile = base\n\
@@ -70,17 +70,10 @@ impl Console {
         Run::of(self.console(args))
     }
 
-    /// `rolecall console ARGS` with no TARGET, holding `credentials` (from `assume --json`) in
-    /// the environment as a shell that assumed them does.
+    /// `rolecall console ARGS` holding `credentials` in its environment.
     fn run_on_environment(&self, credentials: &serde_json::Value, args: &[&str]) -> Run {
         let mut command = self.console(args);
-        for name in [
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-        ] {
-            command.env(name, credentials[name].as_str().unwrap());
-        }
+        hold(&mut command, credentials);
         Run::of(command)
     }
 
@@ -120,6 +113,18 @@ impl Console {
     }
 }
 
+/// Puts `credentials` (from `assume --json`) in `command`'s environment as a shell that assumed
+/// them holds them: the keys and the session token, nothing naming a profile.
+fn hold(command: &mut Command, credentials: &serde_json::Value) {
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    ] {
+        command.env(name, credentials[name].as_str().unwrap());
+    }
+}
+
 /// The single line of `stdout`, which must end with a newline and hold no other.
 fn one_line(stdout: &str) -> String {
     let line = stdout
@@ -153,6 +158,14 @@ struct Login {
     destination: Url,
 }
 
+/// The SigninToken of a login URL, taken apart.
+fn token_of(text: &str) -> Option<String> {
+    let url = Url::parse(text).unwrap_or_else(|e| panic!("not a URL ({e}): {text}"));
+    url.query_pairs()
+        .find(|(name, _)| name == "SigninToken")
+        .map(|(_, value)| value.into_owned())
+}
+
 /// Checks `text` is `<endpoint>?Action=login&Issuer=rolecall&Destination=…&SigninToken=…` at
 /// the fake's endpoint, each parameter once and no other, with the last token the fake issued.
 fn parse_login(text: &str, signin: &FakeSignin) -> Login {
@@ -164,6 +177,7 @@ fn parse_login(text: &str, signin: &FakeSignin) -> Login {
     assert_eq!(url.path(), endpoint.path(), "{text}");
     // The console URL's `#logsV2:` belongs inside Destination, percent-encoded.
     assert_eq!(url.fragment(), None, "{text}");
+    assert_values_encoded(&url);
     let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     let mut names: Vec<&str> = pairs.iter().map(|(name, _)| name.as_str()).collect();
     names.sort();
@@ -191,6 +205,19 @@ fn parse_login(text: &str, signin: &FakeSignin) -> Login {
     let destination =
         Url::parse(&destination).unwrap_or_else(|e| panic!("Destination not a URL ({e}): {text}"));
     Login { token, destination }
+}
+
+/// Checks no value of `url`'s query holds `=`, `?`, `#` or a space as it is: the contract has
+/// every value percent-encoded by a URL library. Taking the URL apart cannot tell, since a
+/// parser leaves an unencoded console URL's `?region=…` inside the Destination value.
+fn assert_values_encoded(url: &Url) {
+    for pair in url.query().unwrap_or_default().split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        assert!(
+            !value.contains(['=', '?', '#', ' ']),
+            "{name}'s value is not percent-encoded in {url}"
+        );
+    }
 }
 
 /// Checks a console URL: https, this host and path, `region=REGION` as its whole query, and this
@@ -365,13 +392,7 @@ fn the_region_is_the_flag_then_the_profile_then_the_environment_then_us_east_1()
         (&[][..], "us-east-1"),
     ] {
         let mut command = console.console(&["--url"]);
-        for name in [
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-        ] {
-            command.env(name, credentials[name].as_str().unwrap());
-        }
+        hold(&mut command, &credentials);
         command.envs(variables.iter().copied());
         let run = Run::of(command).success();
         assert_eq!(
@@ -426,6 +447,52 @@ fn session_duration_is_sent_for_one_hop_on_long_term_keys_or_their_mfa_session()
     let request = console.signin.only_request();
     assert_eq!(request.session_duration().as_deref(), Some("5400"));
     assert_session_is(&request, &credentials);
+}
+
+#[test]
+fn session_duration_follows_the_flag_not_the_profile() {
+    let console = console_world();
+    // The duration_seconds a profile names is its role session's: the console session is
+    // asked for only with -d.
+    console.world.write_config(&format!(
+        "{ONE_HOP}[profile long]\nrole_arn = arn:aws:iam::111111111111:role/admin\n\
+         source_profile = base\nduration_seconds = 7200\n"
+    ));
+    console.url(&["long"]);
+    let request = console.signin.only_request();
+    assert_eq!(request.session_duration(), None, "{:?}", request.body);
+}
+
+#[test]
+fn session_duration_is_sent_for_a_bare_role_arn_on_environment_keys_only() {
+    let console = console_world();
+    // A role ARN target assumed from long-term keys in the environment is one hop on keys.
+    let mut command =
+        console.console(&["--url", "arn:aws:iam::111111111111:role/admin", "-d", "1h"]);
+    command
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        );
+    Run::of(command).success();
+    assert_eq!(
+        console.signin.requests()[0].session_duration().as_deref(),
+        Some("3600")
+    );
+    // From a role's credentials in the environment it is a second hop.
+    let credentials = console.assume(&["demo-admin"]);
+    let mut command = console.console(&["--url", "arn:aws:iam::222222222222:role/two", "-d", "1h"]);
+    hold(&mut command, &credentials);
+    Run::of(command).success();
+    let requests = console.signin.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(
+        requests[1].session_duration(),
+        None,
+        "{:?}",
+        requests[1].body
+    );
 }
 
 #[test]
@@ -549,6 +616,7 @@ fn parse_logout(text: &str, signin: &FakeSignin) -> Login {
     assert_eq!(url.port(), endpoint.port(), "{text}");
     assert_eq!(url.path(), "/oauth", "{text}");
     assert_eq!(url.fragment(), None, "{text}");
+    assert_values_encoded(&url);
     let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     assert_eq!(pairs.len(), 2, "{text}");
     assert_eq!(pairs[0], ("Action".into(), "logout".into()), "{text}");
@@ -733,13 +801,7 @@ fn hostile_services_regions_and_names_cannot_break_the_url() {
         .stderr_has("not a region name");
     let credentials = console.assume(&["demo-admin"]);
     let mut command = console.console(&["--url"]);
-    for name in [
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-    ] {
-        command.env(name, credentials[name].as_str().unwrap());
-    }
+    hold(&mut command, &credentials);
     command.env("AWS_REGION", "eu-west-1&Issuer=evil");
     Run::of(command).failure(2).stderr_has("not a region name");
     assert_eq!(console.signin.requests(), []);
@@ -806,5 +868,88 @@ fn a_browser_that_cannot_run_fails_pointing_at_url() {
         let run = Run::of(command).failure(1);
         run.stderr_has("--url");
         assert_no_token_on_stderr(&run, &console.signin);
+    }
+}
+
+#[test]
+fn without_the_variable_the_sign_in_endpoint_is_the_partitions() {
+    let console = console_world();
+    // A trust store holding only an authority of the test's own: a machine with a network
+    // reaches the real endpoint, and the handshake fails before a byte of the request (the
+    // credentials) is sent; one without fails sooner. Either way the error names the endpoint.
+    let authority = console.world.home().join("unrelated.pem");
+    let key = console.world.home().join("unrelated.key");
+    let made = Command::new(common::require_tool("openssl"))
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+        .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+        .args(["-subj", "/CN=rolecall test unrelated authority", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&authority)
+        .output()
+        .expect("run openssl");
+    assert!(made.status.success(), "{made:?}");
+    for (region, endpoint) in [
+        ("eu-west-1", "https://signin.aws.amazon.com/federation"),
+        ("cn-north-1", "https://signin.amazonaws.cn/federation"),
+        (
+            "us-gov-west-1",
+            "https://signin.amazonaws-us-gov.com/federation",
+        ),
+    ] {
+        let mut command = console.console(&["demo-admin", "--url", "-r", region]);
+        command
+            .env_remove("ROLECALL_SIGNIN_URL")
+            .env("SSL_CERT_FILE", &authority);
+        let run = Run::of(command).failure(1);
+        run.stderr_has(endpoint);
+    }
+    assert_eq!(console.signin.requests(), []);
+}
+
+#[test]
+fn assume_c_opens_the_console_from_the_function_and_leaves_the_shell_as_it_was() {
+    let console = console_world();
+    for shell in common::SHELLS {
+        let url_file = console.world.home().join(format!("url-{shell}"));
+        let body = format!(
+            "assume -c --url -s s3 demo-admin > '{}'\nassume -c demo-admin\nenv -0",
+            url_file.display()
+        );
+        let run = common::Shell::new(&console.world, shell)
+            .env("ROLECALL_SIGNIN_URL", &console.signin.endpoint)
+            .env("BROWSER", console.browser.to_str().unwrap())
+            .run(&body)
+            .success();
+        // Neither the URL nor credentials reached the shell's environment.
+        let env = common::environment_of(&run.stdout);
+        for name in common::MANAGED_VARIABLES {
+            assert!(!env.contains_key(name), "{shell}: {name} set");
+        }
+        assert!(
+            !run.stdout.contains("SigninToken"),
+            "{shell}: {}",
+            run.stdout
+        );
+        assert_no_token_on_stderr(&run, &console.signin);
+        let printed = std::fs::read_to_string(&url_file).unwrap();
+        let issued = console.signin.issued();
+        let token = &issued[issued.len() - 2];
+        assert_eq!(
+            token_of(&one_line(&printed)).as_ref(),
+            Some(token),
+            "{shell}"
+        );
+        run.stderr_has("opened the AWS console for");
+    }
+    // The browser got one URL per shell, each with the token issued for it.
+    let opened = console.browser_urls();
+    assert_eq!(opened.len(), 3, "{opened:?}");
+    let issued = console.signin.issued();
+    for (index, url) in opened.iter().enumerate() {
+        assert!(
+            url.ends_with(&format!("SigninToken={}", issued[2 * index + 1])),
+            "{url}"
+        );
     }
 }
