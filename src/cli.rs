@@ -120,10 +120,10 @@ pub struct SsoLogoutArgs {
 /// The flags shared by every command that obtains credentials.
 #[derive(Debug, Clone, Default, Args)]
 pub struct CredentialFlags {
-    /// Session duration: 15m, 1h, 1h30m or seconds (default: the profile's duration_seconds, else 1h)
+    /// Session duration: 15m, 1h, 1h30m or seconds (default: the profile's duration_seconds, else 1h); for the console, also the console session's when AWS allows one
     #[arg(short = 'd', long, value_name = "DURATION")]
     pub duration: Option<String>,
-    /// Region to put in the environment and to call STS in
+    /// Region to put in the environment and to call STS in (for the console: the console's region)
     #[arg(short = 'r', long, value_name = "REGION", add = ArgValueCandidates::new(crate::complete::regions))]
     pub region: Option<String>,
     /// The current code of the MFA device, instead of a prompt on the terminal

@@ -54,10 +54,12 @@ impl Partition {
 
 /// The federation endpoint: `ROLECALL_SIGNIN_URL`, else the partition's.
 pub fn endpoint(partition: Partition) -> Result<url::Url> {
-    let named = std::env::var(SIGNIN_VARIABLE)
-        .ok()
-        .filter(|v| !v.is_empty());
-    let Some(text) = named else {
+    endpoint_of(std::env::var(SIGNIN_VARIABLE).ok(), partition)
+}
+
+/// The endpoint `named` (the variable's value) gives, else the partition's.
+fn endpoint_of(named: Option<String>, partition: Partition) -> Result<url::Url> {
+    let Some(text) = named.filter(|v| !v.is_empty()) else {
         let default = format!("https://{}/federation", partition.signin_host());
         return url::Url::parse(&default)
             .map_err(|e| Failure::local(format!("the sign-in endpoint {default}: {e}")));
@@ -226,6 +228,32 @@ mod tests {
         assert_eq!(Partition::of_region("eu-west-1"), Partition::Aws);
         assert_eq!(Partition::of_region("cn-north-1"), Partition::China);
         assert_eq!(Partition::of_region("us-gov-west-1"), Partition::GovCloud);
+    }
+
+    #[test]
+    fn the_endpoint_is_the_partitions_unless_the_variable_names_one() {
+        let endpoint = |named: Option<&str>, region| {
+            endpoint_of(named.map(String::from), Partition::of_region(region)).map(String::from)
+        };
+        assert_eq!(
+            endpoint(None, "eu-west-1").unwrap(),
+            "https://signin.aws.amazon.com/federation"
+        );
+        assert_eq!(
+            endpoint(Some(""), "cn-north-1").unwrap(),
+            "https://signin.amazonaws.cn/federation"
+        );
+        assert_eq!(
+            endpoint(None, "us-gov-west-1").unwrap(),
+            "https://signin.amazonaws-us-gov.com/federation"
+        );
+        assert_eq!(
+            endpoint(Some("http://127.0.0.1:9/federation"), "cn-north-1").unwrap(),
+            "http://127.0.0.1:9/federation"
+        );
+        for bad in ["not a url", "file:///etc/passwd", "http://"] {
+            assert!(endpoint(Some(bad), "eu-west-1").is_err(), "{bad}");
+        }
     }
 
     #[test]

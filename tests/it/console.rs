@@ -872,42 +872,6 @@ fn a_browser_that_cannot_run_fails_pointing_at_url() {
 }
 
 #[test]
-fn without_the_variable_the_sign_in_endpoint_is_the_partitions() {
-    let console = console_world();
-    // A trust store holding only an authority of the test's own: a machine with a network
-    // reaches the real endpoint, and the handshake fails before a byte of the request (the
-    // credentials) is sent; one without fails sooner. Either way the error names the endpoint.
-    let authority = console.world.home().join("unrelated.pem");
-    let key = console.world.home().join("unrelated.key");
-    let made = Command::new(common::require_tool("openssl"))
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
-        .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
-        .args(["-subj", "/CN=rolecall test unrelated authority", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&authority)
-        .output()
-        .expect("run openssl");
-    assert!(made.status.success(), "{made:?}");
-    for (region, endpoint) in [
-        ("eu-west-1", "https://signin.aws.amazon.com/federation"),
-        ("cn-north-1", "https://signin.amazonaws.cn/federation"),
-        (
-            "us-gov-west-1",
-            "https://signin.amazonaws-us-gov.com/federation",
-        ),
-    ] {
-        let mut command = console.console(&["demo-admin", "--url", "-r", region]);
-        command
-            .env_remove("ROLECALL_SIGNIN_URL")
-            .env("SSL_CERT_FILE", &authority);
-        let run = Run::of(command).failure(1);
-        run.stderr_has(endpoint);
-    }
-    assert_eq!(console.signin.requests(), []);
-}
-
-#[test]
 fn assume_c_opens_the_console_from_the_function_and_leaves_the_shell_as_it_was() {
     let console = console_world();
     for shell in common::SHELLS {
