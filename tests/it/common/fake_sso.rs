@@ -307,7 +307,7 @@ fn serve_one(stream: TcpStream, state: &Mutex<State>, endpoint: &str, answers: b
         std::mem::forget(stream);
         return;
     }
-    let _counted = is_portal_call(&path).then(|| InFlight::enter(state));
+    let counted = is_portal_call(&path).then(|| InFlight::enter(state));
     if is_portal_call(&path) && delay_ms > 0 {
         // Outside the lock, so overlapping calls each wait their own delay.
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
@@ -319,6 +319,9 @@ fn serve_one(stream: TcpStream, state: &Mutex<State>, endpoint: &str, answers: b
     } else {
         route(&path, &body, state, endpoint)
     };
+    // The call leaves the count before its answer leaves: a client sends its next call only
+    // after reading this answer, and must not find this one still counted.
+    drop(counted);
     let mut writer = &stream;
     let _ = writer.write_all(answer.as_bytes());
 }
