@@ -27,6 +27,8 @@ pub fn open(url: &str, env: &Env, patience: Duration) -> std::result::Result<(),
         .arg(url)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
+        // A launcher that finds no browser says so quoting the URL, which may be a secret.
+        .stderr(std::process::Stdio::null())
         .spawn()
         .map_err(|e| format!("$BROWSER: {e}"))?;
     let deadline = Instant::now() + patience;

@@ -211,11 +211,15 @@ impl Service {
 
 /// Runs STS work on a single-threaded runtime, started only when a call is needed.
 pub fn block_on<T>(work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-    tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Failure::local(format!("cannot start the network runtime: {e}")))?
-        .block_on(work)
+        .map_err(|e| Failure::local(format!("cannot start the network runtime: {e}")))?;
+    let result = runtime.block_on(work);
+    // A host name lookup outlives its time limit on a blocking thread; dropping the runtime
+    // would wait for it. The answer is in: leave it behind.
+    runtime.shutdown_background();
+    result
 }
 
 #[cfg(test)]

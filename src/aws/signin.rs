@@ -12,6 +12,9 @@ use crate::session::Credentials;
 use http_body_util::BodyExt;
 use std::time::Duration;
 
+/// No sign-in token answer is near this size.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
 /// The variable that replaces the federation endpoint, checked like the SDK's endpoint ones.
 pub const SIGNIN_VARIABLE: &str = "ROLECALL_SIGNIN_URL";
 
@@ -64,18 +67,41 @@ fn endpoint_of(named: Option<String>, partition: Partition) -> Result<url::Url> 
         return url::Url::parse(&default)
             .map_err(|e| Failure::local(format!("the sign-in endpoint {default}: {e}")));
     };
-    match url::Url::parse(&text) {
+    let url = match url::Url::parse(&text) {
         Ok(url)
             if matches!(url.scheme(), "http" | "https")
                 && url.host_str().is_some_and(|h| !h.is_empty()) =>
         {
-            Ok(url)
+            url
         }
-        _ => Err(Failure::usage(format!(
-            "{SIGNIN_VARIABLE} is `{}`, which is not an http(s) URL",
-            printable(&text)
-        ))),
+        _ => {
+            return Err(Failure::usage(format!(
+                "{SIGNIN_VARIABLE} is `{}`, which is not an http(s) URL",
+                printable(&text)
+            )))
+        }
+    };
+    // The endpoint gets the secret key itself (STS gets only signatures): never in clear text
+    // over a network, and no password in a URL that messages name.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Failure::usage(format!(
+            "{SIGNIN_VARIABLE} must not hold a user name or password"
+        )));
     }
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => false,
+    };
+    if url.scheme() == "http" && !loopback {
+        return Err(Failure::usage(format!(
+            "{SIGNIN_VARIABLE} is `{}`: the credentials would cross the network unencrypted; \
+             use https (plain http is for this machine's own loopback only)",
+            printable(&text)
+        )));
+    }
+    Ok(url)
 }
 
 /// Exchanges `credentials` for a sign-in token at `endpoint`, with a console session of
@@ -90,7 +116,7 @@ pub async fn signin_token(
     let session = serde_json::json!({
         "sessionId": credentials.access_key_id,
         "sessionKey": credentials.secret_access_key,
-        "sessionToken": credentials.session_token.as_deref().unwrap_or_default(),
+        "sessionToken": credentials.session_token,
     })
     .to_string();
     let mut form = form_urlencoded::Serializer::new(String::new());
@@ -128,13 +154,19 @@ pub async fn signin_token(
             }
         })?;
         let status = answer.status();
-        let body = answer
-            .into_body()
+        if !status.is_success() {
+            return Ok((status, Default::default()));
+        }
+        // A sign-in token is a few kilobytes; an endpoint sending more is not one to read on.
+        let body = http_body_util::Limited::new(answer.into_body(), MAX_ANSWER_BYTES)
             .collect()
             .await
             .map(|b| b.to_bytes())
             .map_err(|_| {
-                Failure::aws(format!("the sign-in endpoint {shown} broke off its answer"))
+                Failure::aws(format!(
+                    "the sign-in endpoint {shown} broke off its answer, or sent more than a \
+                     sign-in token"
+                ))
             })?;
         Ok::<_, Failure>((status, body))
     };
@@ -145,16 +177,23 @@ pub async fn signin_token(
             limit.as_secs()
         ))
     })??;
-    if status.is_client_error() {
+    if matches!(status.as_u16(), 400 | 401 | 403) {
         return Err(Failure::aws(format!(
             "the sign-in endpoint refused these credentials (HTTP {}): they have expired, or \
              they are not a role's and cannot sign in to the console",
             status.as_u16()
         )));
     }
-    if !status.is_success() {
+    if status.is_server_error() {
         return Err(Failure::aws(format!(
             "the sign-in endpoint {shown} failed (HTTP {}); try again in a moment",
+            status.as_u16()
+        )));
+    }
+    if !status.is_success() {
+        return Err(Failure::aws(format!(
+            "the sign-in endpoint {shown} answered HTTP {}; is that AWS sign-in's federation \
+             endpoint? (check {SIGNIN_VARIABLE})",
             status.as_u16()
         )));
     }
@@ -186,7 +225,13 @@ pub fn login_url(endpoint: &url::Url, token: &str, destination: &str) -> String 
 /// so switching accounts needs no private window.
 pub fn logout_then(endpoint: &url::Url, next: &str) -> String {
     let mut url = endpoint.clone();
-    url.set_path("/oauth");
+    // Beside the federation endpoint: `/federation` → `/oauth`, under any prefix it has.
+    let prefix = endpoint
+        .path()
+        .rsplit_once('/')
+        .map_or("", |(prefix, _)| prefix)
+        .to_string();
+    url.set_path(&format!("{prefix}/oauth"));
     url.set_query(None);
     url.query_pairs_mut()
         .append_pair("Action", "logout")
@@ -251,7 +296,14 @@ mod tests {
             endpoint(Some("http://127.0.0.1:9/federation"), "cn-north-1").unwrap(),
             "http://127.0.0.1:9/federation"
         );
-        for bad in ["not a url", "file:///etc/passwd", "http://"] {
+        assert!(endpoint(Some("http://[::1]:9/federation"), "eu-west-1").is_ok());
+        for bad in [
+            "not a url",
+            "file:///etc/passwd",
+            "http://",
+            "http://signin.example.com/federation",
+            "https://user:secret@signin.example.com/federation",
+        ] {
             assert!(endpoint(Some(bad), "eu-west-1").is_err(), "{bad}");
         }
     }
@@ -274,6 +326,8 @@ mod tests {
         assert!(parsed.fragment().is_none());
         let logout = url::Url::parse(&logout_then(&endpoint, &login)).unwrap();
         assert_eq!(logout.path(), "/oauth");
+        let private = url::Url::parse("https://h/prefix/federation").unwrap();
+        assert!(logout_then(&private, "x").starts_with("https://h/prefix/oauth?"));
         assert_eq!(
             logout.query_pairs().into_owned().collect::<Vec<_>>(),
             [

@@ -36,6 +36,7 @@ pub fn run(args: AssumeArgs) -> Result<()> {
             &args.console_flags,
             &args.flags,
             shell,
+            args.quiet,
         );
     }
     if let (true, Output::Shell(shell)) = (std::io::stdout().is_terminal(), output) {

@@ -12,7 +12,13 @@ use crate::session::{Credentials, Origin};
 use crate::shell::Shell;
 
 pub fn run(args: ConsoleArgs) -> Result<()> {
-    open(args.target.as_deref(), &args.console, &args.flags, None)
+    open(
+        args.target.as_deref(),
+        &args.console,
+        &args.flags,
+        None,
+        false,
+    )
 }
 
 /// Opens the console for `target` (none: this shell's credentials). With `--url` the URL goes
@@ -23,6 +29,7 @@ pub fn open(
     options: &ConsoleFlags,
     flags: &CredentialFlags,
     shell: Option<Shell>,
+    quiet: bool,
 ) -> Result<()> {
     let env = Env::Process;
     // Everything the command line can get wrong is refused before any credentials are fetched.
@@ -59,6 +66,7 @@ pub fn open(
             if let Some(region) = &flags.region {
                 crate::profile::validate::check_region(region)?;
             }
+            refuse_target_flags(&flags)?;
             let credentials = env.credentials().ok_or_else(|| {
                 Failure::usage(
                     "this shell holds no credentials to sign in with: name a profile or role \
@@ -82,7 +90,9 @@ pub fn open(
             }
         }
     };
-    if held.origin == Origin::Keys {
+    // Whatever the profile says, keys without a session token are long-term ones (a
+    // credential process may hand those out).
+    if held.origin == Origin::Keys || held.credentials.session_token.is_none() {
         return Err(Failure::usage(format!(
             "{} cannot sign in to the console: long-term access keys, and the MFA sessions \
              made from them (GetSessionToken), cannot. Assume a role and open the console as \
@@ -129,12 +139,40 @@ pub fn open(
             printable(&why)
         ))
     })?;
+    if quiet {
+        return Ok(());
+    }
     eprintln!(
         "rolecall: opened the AWS console for {} in {}",
         held.what,
         printable(&region)
     );
     Ok(())
+}
+
+/// The flags that shape how credentials are fetched mean nothing for the credentials a shell
+/// already holds: said, rather than ignored.
+fn refuse_target_flags(flags: &CredentialFlags) -> Result<()> {
+    let given: Vec<&str> = [
+        ("-d/--duration", flags.duration.is_some()),
+        ("--mfa-token", flags.mfa_token.is_some()),
+        ("--session-name", flags.session_name.is_some()),
+        ("--external-id", flags.external_id.is_some()),
+        ("--source-profile", flags.source_profile.is_some()),
+        ("--no-cache", flags.no_cache),
+        ("--refresh", flags.refresh),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "{} shape how a TARGET's credentials are fetched; without a TARGET the console opens \
+         with the credentials this shell holds, as they are",
+        given.join(", ")
+    )))
 }
 
 /// How long a `$BROWSER` that fails at once (no browser found) is waited for.

@@ -917,3 +917,74 @@ fn assume_c_opens_the_console_from_the_function_and_leaves_the_shell_as_it_was()
         );
     }
 }
+
+#[test]
+fn keys_from_a_credential_process_and_flags_without_a_target_are_refused_before_any_request() {
+    let console = console_world();
+    // A profile whose process hands out long-term keys: no session token, whatever the profile
+    // looks like.
+    let process = console.world.home().join("keys-process");
+    std::fs::write(
+        &process,
+        "#!/bin/sh\nprintf '{\"Version\":1,\"AccessKeyId\":\"AKIAIOSFODNN7EXAMPLE\",\
+         \"SecretAccessKey\":\"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"}'\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&process, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = std::fs::read_to_string(console.world.home().join(".aws/config")).unwrap();
+    console.world.write_config(&format!(
+        "{config}\n[profile process-keys]\ncredential_process = {}\n",
+        process.display()
+    ));
+    console
+        .run(&["process-keys", "--url"])
+        .failure(2)
+        .stderr_has("cannot sign in to the console");
+    // Without a TARGET, flags that shape how a target's credentials are fetched are refused.
+    let credentials = console.assume(&["demo-admin"]);
+    for flag in [
+        &["-d", "2h"][..],
+        &["--mfa-token", "123456"][..],
+        &["--refresh"][..],
+    ] {
+        let mut args = vec!["--url"];
+        args.extend_from_slice(flag);
+        console
+            .run_on_environment(&credentials, &args)
+            .failure(2)
+            .stderr_has("without a TARGET");
+    }
+    assert_eq!(console.signin.requests(), []);
+}
+
+#[test]
+fn a_browser_launcher_that_quotes_the_url_on_failing_cannot_show_it() {
+    let console = console_world();
+    // As xdg-open does when it finds no browser: the URL in its complaint.
+    let noisy = console.world.home().join("noisy-browser");
+    std::fs::write(
+        &noisy,
+        "#!/bin/sh\necho \"no method available for opening '$1'\" >&2\nexit 3\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&noisy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut command = console.console(&["demo-admin"]);
+    command.env("BROWSER", &noisy);
+    let run = Run::of(command).failure(1);
+    run.stderr_has("--url");
+    assert_no_token_on_stderr(&run, &console.signin);
+}
+
+#[test]
+fn an_answer_larger_than_any_sign_in_token_is_not_read_on() {
+    let console = console_world();
+    console.signin.answer(Answer::Malformed(format!(
+        "{{\"SigninToken\":\"{}\"}}",
+        "x".repeat(200_000)
+    )));
+    let run = console.run(&["demo-admin", "--url"]).failure(1);
+    run.stderr_has("more than a sign-in token");
+    assert!(run.stdout.is_empty());
+}
