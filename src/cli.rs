@@ -215,6 +215,10 @@ pub struct ExecArgs {
     /// Profile name or role ARN
     #[arg(value_name = "TARGET", add = ArgValueCompleter::new(crate::complete::profiles))]
     pub target: String,
+    /// Give the command a loopback credentials endpoint that renews them, instead of fixed keys
+    /// (for jobs that outlive a session)
+    #[arg(long)]
+    pub server: bool,
     #[command(flatten)]
     pub flags: CredentialFlags,
     /// The command to run, after --

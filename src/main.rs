@@ -18,6 +18,7 @@ mod mfa;
 mod os;
 mod picker;
 mod profile;
+mod server;
 mod session;
 mod shell;
 mod sso;

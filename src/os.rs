@@ -21,3 +21,14 @@ pub fn account_name() -> Option<String> {
             .map(String::from)
     }
 }
+
+/// `bytes` random bytes from the operating system, as URL-safe base64 (secrets: tokens,
+/// states, verifiers).
+pub fn random_text(bytes: usize) -> crate::error::Result<String> {
+    use base64::Engine;
+    let mut buffer = vec![0u8; bytes];
+    getrandom::getrandom(&mut buffer).map_err(|e| {
+        crate::error::Failure::local(format!("the operating system gave no random bytes: {e}"))
+    })?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buffer))
+}

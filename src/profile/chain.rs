@@ -135,7 +135,7 @@ impl ProfileChain {
 
 /// What the person asked for beyond the target (the command line's flags, checked by the
 /// caller with `validate`): they apply to the target's own hop.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Overrides {
     pub duration_seconds: Option<i64>,
     pub region: Option<String>,

@@ -60,9 +60,9 @@ pub async fn with_pkce(
     })?;
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     let redirect_uri = format!("http://127.0.0.1:{port}/oauth/callback");
-    let verifier = random_text(64).map_err(Refusal::Failed)?;
+    let verifier = crate::os::random_text(64).map_err(Refusal::Failed)?;
     let challenge = base64url(&sha2::Sha256::digest(verifier.as_bytes()));
-    let state = random_text(16).map_err(Refusal::Failed)?;
+    let state = crate::os::random_text(16).map_err(Refusal::Failed)?;
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("response_type", "code")
         .append_pair("client_id", &registration.client_id)
@@ -271,13 +271,6 @@ fn respond(mut stream: &TcpStream, status: &str, text: &str) {
 }
 
 /// `bytes` random bytes as base64url text, for the PKCE verifier and the state.
-fn random_text(bytes: usize) -> Result<String> {
-    let mut buffer = vec![0u8; bytes];
-    getrandom::getrandom(&mut buffer)
-        .map_err(|e| Failure::local(format!("the operating system gave no random bytes: {e}")))?;
-    Ok(base64url(&buffer))
-}
-
 fn base64url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
@@ -294,8 +287,11 @@ mod tests {
             base64url(&sha2::Sha256::digest(verifier.as_bytes())),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
-        assert_eq!(random_text(64).unwrap().len(), 86);
-        assert_ne!(random_text(16).unwrap(), random_text(16).unwrap());
+        assert_eq!(crate::os::random_text(64).unwrap().len(), 86);
+        assert_ne!(
+            crate::os::random_text(16).unwrap(),
+            crate::os::random_text(16).unwrap()
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod doctor;
 mod errors;
 mod hardening;
 mod populate;
+mod server;
 mod shells;
 mod sso;
 mod tls;
