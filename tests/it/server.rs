@@ -94,3 +94,94 @@ fn the_endpoint_wants_its_token_answers_the_protocol_and_ends_with_the_command()
         "{address} still answers after the command ended"
     );
 }
+
+/// Inside `exec --server`: asks for credentials, waits until they are within the margin of
+/// their expiry, asks again (renewed: a new key), waits again, then asks 32 times at once (one
+/// renewal: one key for all). Prints the three keys' counts.
+const ASK_ACROSS_EXPIRIES: &str = r#"
+import datetime, json, os, threading, time, urllib.request
+url = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+token = os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+margin = int(os.environ["ROLECALL_SERVER_MARGIN"])
+def ask():
+    request = urllib.request.Request(url, headers={"Authorization": token})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.load(answer)
+def wait_into_margin(answer):
+    expires = datetime.datetime.fromisoformat(answer["Expiration"].replace("Z", "+00:00"))
+    left = (expires - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    time.sleep(max(0.0, left - margin + 1.0))
+first = ask()
+wait_into_margin(first)
+second = ask()
+wait_into_margin(second)
+keys = []
+threads = [threading.Thread(target=lambda: keys.append(ask()["AccessKeyId"])) for _ in range(32)]
+for thread in threads: thread.start()
+for thread in threads: thread.join()
+print("first", first["AccessKeyId"])
+print("second", second["AccessKeyId"])
+print("together", sorted(set(keys)), len(keys))
+"#;
+
+#[test]
+fn a_command_asking_across_expiries_gets_renewed_credentials_once_for_requests_at_once() {
+    use crate::common::fake_sts::{Behaviour, FakeSts};
+    let sts = FakeSts::start(Behaviour::Lasting(6));
+    let world = World::with_endpoint(&sts.endpoint);
+    world.write_config(ONE_HOP);
+    world.write_credentials(BASE_KEYS);
+    let mut command = world.rolecall(&["exec", "--server", "demo-admin", "--"]);
+    command
+        .env("ROLECALL_SERVER_MARGIN", "3")
+        .arg(common::test_python())
+        .args(["-c", ASK_ACROSS_EXPIRIES]);
+    let run = Run::of(command).success();
+    let key = |label: &str| {
+        run.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(label))
+            .unwrap_or_else(|| panic!("no {label}in {}", run.stdout))
+            .to_string()
+    };
+    let (first, second) = (key("first "), key("second "));
+    assert_ne!(first, second, "not renewed across the margin");
+    let together = key("together ");
+    assert!(
+        together.ends_with("] 32") && !together.contains(','),
+        "32 requests at once got more than one key: {together}"
+    );
+    assert!(
+        !together.contains(&second),
+        "not renewed the second time: {together}"
+    );
+    // The first assume, and one renewal each time: three AssumeRole calls in all.
+    let assumed = sts.actions().iter().filter(|a| *a == "AssumeRole").count();
+    assert_eq!(assumed, 3, "{:?}", sts.actions());
+}
+
+#[test]
+fn a_signal_sent_to_rolecall_reaches_the_command_whose_status_is_rolecalls() {
+    let world = server_world();
+    let script = "import signal, sys, time\n\
+                  def leave(number, frame):\n    print('got', number, flush=True)\n    sys.exit(5)\n\
+                  signal.signal(signal.SIGTERM, leave)\nprint('ready', flush=True)\ntime.sleep(30)\n";
+    let mut command = world.rolecall(&["exec", "--server", "demo-admin", "--"]);
+    command
+        .arg(common::test_python())
+        .args(["-c", script])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    // SAFETY: kill with a process ID this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    assert_eq!(rest, format!("got {}\n", libc::SIGTERM));
+    assert_eq!(status.code(), Some(5));
+}

@@ -20,6 +20,9 @@ pub enum Behaviour {
         secret_access_key: String,
         session_token: String,
     },
+    /// Answer with credentials of their own for each request (`ASIAFAKE<n>`, n counting the
+    /// requests), valid for this many seconds: renewals show as new keys.
+    Lasting(i64),
     /// Read the request, then never answer.
     Silent,
     /// The n-th request gets the n-th behaviour; the last one repeats.
@@ -148,14 +151,37 @@ fn serve(stream: TcpStream, behaviour: Behaviour, recorded: Arc<Mutex<Vec<String
                 answer = Behaviour::Answer {
                     status: 200,
                     headers: Vec::new(),
-                    body: grant_body(&action, access_key_id, secret_access_key, session_token),
+                    body: grant_body(
+                        &action,
+                        access_key_id,
+                        secret_access_key,
+                        session_token,
+                        3600,
+                    ),
+                };
+                &answer
+            }
+            Behaviour::Lasting(seconds) => {
+                answer = Behaviour::Answer {
+                    status: 200,
+                    headers: Vec::new(),
+                    body: grant_body(
+                        &action,
+                        &format!("ASIAFAKE{count}"),
+                        "secret",
+                        "token",
+                        *seconds,
+                    ),
                 };
                 &answer
             }
             other => other,
         };
         match behaviour_now {
-            Behaviour::Grant { .. } | Behaviour::Sequence(_) | Behaviour::Delayed(..) => {
+            Behaviour::Grant { .. }
+            | Behaviour::Lasting(_)
+            | Behaviour::Sequence(_)
+            | Behaviour::Delayed(..) => {
                 unreachable!("resolved to an answer above")
             }
             Behaviour::Silent => {
@@ -193,8 +219,9 @@ fn xml_escape(text: &str) -> String {
         .replace('\'', "&apos;")
 }
 
-fn grant_body(action: &str, key: &str, secret: &str, token: &str) -> String {
-    let expiration = an_hour_from_now();
+fn grant_body(action: &str, key: &str, secret: &str, token: &str, seconds: i64) -> String {
+    let expiration = (chrono::Utc::now() + chrono::Duration::seconds(seconds))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let assumed = if action == "AssumeRole" {
         "<AssumedRoleUser><AssumedRoleId>AROA:tester</AssumedRoleId>\
          <Arn>arn:aws:sts::111111111111:assumed-role/fake/tester</Arn></AssumedRoleUser>"
@@ -211,10 +238,4 @@ fn grant_body(action: &str, key: &str, secret: &str, token: &str) -> String {
         xml_escape(secret),
         xml_escape(token)
     )
-}
-
-/// An hour from now in RFC 3339.
-fn an_hour_from_now() -> String {
-    (chrono::Utc::now() + chrono::Duration::hours(1))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
