@@ -32,3 +32,49 @@ pub fn random_text(bytes: usize) -> crate::error::Result<String> {
     })?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buffer))
 }
+
+/// Kills `pid` and every process it started (found through /proc), children first, so none is
+/// left running when the parent goes. Where there is no /proc, `pid` alone.
+pub fn kill_tree(pid: i32) {
+    let mut parents: Vec<(i32, i32)> = Vec::new();
+    if let Ok(listing) = std::fs::read_dir("/proc") {
+        for entry in listing.flatten() {
+            let Some(child) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            // The parent is the second field after the command name, which is in parentheses
+            // and may hold anything.
+            let parent = std::fs::read_to_string(entry.path().join("stat"))
+                .ok()
+                .and_then(|stat| {
+                    let (_, rest) = stat.rsplit_once(')')?;
+                    rest.split_whitespace().nth(1)?.parse::<i32>().ok()
+                });
+            if let Some(parent) = parent {
+                parents.push((child, parent));
+            }
+        }
+    }
+    let mut doomed = vec![pid];
+    let mut index = 0;
+    while index < doomed.len() {
+        let parent = doomed[index];
+        doomed.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(c, _)| *c),
+        );
+        index += 1;
+    }
+    for victim in doomed.iter().rev() {
+        // SAFETY: kill sends a signal; it touches no memory of this process.
+        unsafe {
+            libc::kill(*victim, libc::SIGKILL);
+        }
+    }
+}

@@ -13,20 +13,44 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use std::time::{Duration, UNIX_EPOCH};
 
 /// A credential process may wait on a person (a password manager, a hardware key); past this it
-/// is stuck, and rolecall says so rather than hang. The other sources are network calls, held to
-/// the limit of an STS call.
-const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
+/// is stuck, and rolecall says so rather than hang, and ends it. The other sources are network
+/// calls, held to the limit of an STS call.
+const PROCESS_TIMEOUT_SECONDS: u64 = 60;
+
+/// The variable that changes that limit (seconds).
+pub const PROCESS_TIMEOUT_VARIABLE: &str = "ROLECALL_PROCESS_TIMEOUT";
+
+fn process_timeout() -> Result<Duration> {
+    match std::env::var(PROCESS_TIMEOUT_VARIABLE)
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        None => Ok(Duration::from_secs(PROCESS_TIMEOUT_SECONDS)),
+        Some(text) => match text.parse::<u64>() {
+            Ok(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
+            _ => Err(Failure::usage(format!(
+                "{PROCESS_TIMEOUT_VARIABLE} is `{}`; it must be a whole number of seconds, like 60",
+                printable(&text)
+            ))),
+        },
+    }
+}
 
 /// The credentials `base` names; `network_limit` bounds a call to a service for them.
 pub async fn base_credentials(base: &Base, network_limit: Duration) -> Result<Credentials> {
     let limit = match base {
-        Base::Process { .. } => PROCESS_TIMEOUT,
+        Base::Process { .. } => process_timeout()?,
         _ => network_limit,
     };
     if let Base::Sso { .. } = base {
         checked_endpoint(SSO_ENDPOINT_VARIABLES)?;
     }
-    match tokio::time::timeout(limit, provide(base)).await {
+    // A process is timed by its runner, which ends it (and what it started) when it is late.
+    let provided = match base {
+        Base::Process { command, .. } => Ok(run_process(base, command, limit).await),
+        _ => tokio::time::timeout(limit, provide(base)).await,
+    };
+    match provided {
         Ok(Ok(credentials)) => match credentials.field_with_nul() {
             None => Ok(credentials),
             Some(field) => Err(Failure::usage(format!(
@@ -50,11 +74,7 @@ async fn provide(base: &Base) -> Result<Credentials> {
         Base::Static { credentials, .. } | Base::Environment { credentials } => {
             return Ok(credentials.clone())
         }
-        Base::Process { command, .. } => {
-            aws_config::credential_process::CredentialProcessProvider::new(command.clone())
-                .provide_credentials()
-                .await
-        }
+        Base::Process { .. } => unreachable!("processes are run by run_process"),
         Base::Sso { profile, .. } => {
             aws_config::profile::ProfileFileCredentialsProvider::builder()
                 .profile_name(profile)
@@ -87,6 +107,96 @@ async fn provide(base: &Base) -> Result<Credentials> {
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map(|d| d.as_secs() as i64),
     })
+}
+
+/// Runs a `credential_process` as the AWS SDKs do (`sh -c COMMAND`, its stdout the JSON, its
+/// stderr the person's) and reads its answer. The process is killed when this future is dropped,
+/// so one that outlives the time limit does not go on after rolecall has given up on it (the
+/// SDK's own runner leaves it running).
+async fn run_process(base: &Base, command: &str, limit: Duration) -> Result<Credentials> {
+    let failed = |why: String| {
+        Failure::aws(format!(
+            "could not get {}: {why}\n  {}",
+            base.describe(),
+            base.renewal_hint()
+        ))
+    };
+    let mut child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::inherit())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| failed(format!("cannot start it: {e}")))?;
+    let pid = child.id();
+    let mut stdout = child.stdout.take();
+    let finished = tokio::time::timeout(limit, async {
+        use tokio::io::AsyncReadExt;
+        let mut out = Vec::new();
+        if let Some(stdout) = stdout.as_mut() {
+            stdout.read_to_end(&mut out).await?;
+        }
+        let status = child.wait().await?;
+        Ok::<_, std::io::Error>((status, out))
+    })
+    .await;
+    let (status, stdout) = match finished {
+        Ok(done) => done.map_err(|e| failed(format!("lost track of it: {e}")))?,
+        Err(_) => {
+            // `sh -c` may have started the command as a child of its own: end them all while
+            // the shell still stands, so they can be found as its descendants.
+            if let Some(pid) = pid {
+                crate::os::kill_tree(pid as i32);
+            }
+            return Err(Failure::aws(format!(
+                "{} did not answer within {}s, and was ended\n  {}",
+                base.describe(),
+                limit.as_secs(),
+                base.renewal_hint()
+            )));
+        }
+    };
+    if !status.success() {
+        return Err(failed(format!("it exited with {status}")));
+    }
+    let answer: ProcessAnswer = serde_json::from_slice(&stdout)
+        .map_err(|_| failed("its output is not the credential_process JSON (Version 1)".into()))?;
+    if answer.version != 1 {
+        return Err(failed(format!(
+            "its output has Version {}, and only Version 1 exists",
+            answer.version
+        )));
+    }
+    let expires = match &answer.expiration {
+        None => None,
+        Some(text) => Some(crate::time::parse_rfc3339(text).ok_or_else(|| {
+            failed(format!(
+                "its Expiration `{}` is not an RFC 3339 time",
+                printable(text)
+            ))
+        })?),
+    };
+    Ok(Credentials {
+        access_key_id: answer.access_key_id,
+        secret_access_key: answer.secret_access_key,
+        session_token: answer.session_token.filter(|t| !t.is_empty()),
+        expires,
+    })
+}
+
+/// What a credential process prints.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ProcessAnswer {
+    version: u32,
+    access_key_id: String,
+    secret_access_key: String,
+    #[serde(default)]
+    session_token: Option<String>,
+    #[serde(default)]
+    expiration: Option<String>,
 }
 
 /// Why a base gave no credentials, and what to do about it.

@@ -264,6 +264,46 @@ fn a_failing_credential_process_says_which_profile() {
 }
 
 #[test]
+fn a_credential_process_that_outlives_its_limit_is_ended_not_left_running() {
+    let world = World::with_moto();
+    let pid_file = world.home().join("process.pid");
+    // The shell writes its process ID, then becomes `sleep` (same ID): a process stuck for good.
+    // It lets go of rolecall's output, so only the check below can tell whether it was ended.
+    world.write_config(&format!(
+        "[profile stuck]\ncredential_process = sh -c 'echo $$ > {}; exec sleep 300 \
+         >/dev/null 2>&1'\n",
+        pid_file.display()
+    ));
+    let mut command = world.rolecall(&["assume", "--json", "stuck"]);
+    command.env("ROLECALL_PROCESS_TIMEOUT", "2");
+    let run = crate::common::Run::of(command).failure(1);
+    run.stderr_has("did not answer within 2s");
+    assert!(run.elapsed.as_secs() < 30, "{:?}", run.elapsed);
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .expect("the process started")
+        .trim()
+        .parse()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    // Gone, or a zombie its parent (init, once rolecall exited) has yet to reap.
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            stat.rsplit_once(')')
+                .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'))
+        })
+    };
+    while alive() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(!alive(), "the credential_process {pid} is still running");
+    let mut command = world.rolecall(&["assume", "--json", "stuck"]);
+    command.env("ROLECALL_PROCESS_TIMEOUT", "soon");
+    crate::common::Run::of(command)
+        .failure(2)
+        .stderr_has("ROLECALL_PROCESS_TIMEOUT is `soon`");
+}
+
+#[test]
 fn a_bare_role_arn_uses_the_environment_credentials() {
     let world = World::with_moto();
     world.write_config("");
