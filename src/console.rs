@@ -114,25 +114,11 @@ pub fn service_named(name: &str) -> Result<&'static Service> {
     {
         return Ok(found);
     }
-    let mut near: Vec<(f64, &str)> = SERVICES
-        .iter()
-        .flat_map(|s| s.names.iter())
-        .map(|n| (strsim::jaro_winkler(&lowered, n), *n))
-        .filter(|(score, _)| *score > 0.8)
-        .collect();
-    near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-    let hint = match near.as_slice() {
-        [] => "; `rolecall console --help` lists them".to_string(),
-        [(_, one)] => format!("; did you mean {one}?"),
-        many => format!(
-            "; did you mean one of: {}?",
-            many.iter()
-                .take(3)
-                .map(|(_, n)| *n)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
+    let hint = crate::error::nearest_names(
+        &lowered,
+        SERVICES.iter().flat_map(|s| s.names.iter().copied()),
+        "; `rolecall console --help` lists them",
+    );
     Err(Failure::usage(format!(
         "`{}` is not a console service rolecall knows{hint} (--destination takes any console URL)",
         printable(name)

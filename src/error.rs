@@ -120,6 +120,32 @@ pub fn quotes_a_request(text: &str) -> bool {
 
 pub type Result<T, E = Failure> = std::result::Result<T, E>;
 
+/// The hint after an unknown name: `; did you mean X?` (or the nearest three of `candidates`),
+/// else `otherwise` when none is near.
+pub fn nearest_names<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a str>,
+    otherwise: &str,
+) -> String {
+    let mut near: Vec<(f64, &str)> = candidates
+        .map(|n| (strsim::jaro_winkler(name, n), n))
+        .filter(|(score, _)| *score > 0.8)
+        .collect();
+    near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    match near.as_slice() {
+        [] => otherwise.to_string(),
+        [(_, one)] => format!("; did you mean {}?", printable(one)),
+        many => format!(
+            "; did you mean one of: {}?",
+            many.iter()
+                .take(3)
+                .map(|(_, n)| printable(n))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// Makes text from configuration, files, processes or a server safe to print on a terminal:
 /// control characters (escape sequences among them) are shown as `\xHH` instead of being
 /// obeyed, and the characters that reorder or break what follows them on screen (bidirectional

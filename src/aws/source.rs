@@ -126,23 +126,39 @@ async fn run_process(base: &Base, command: &str, limit: Duration) -> Result<Cred
         .arg(command)
         .stdin(std::process::Stdio::inherit())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
+        // Its words reach the person only inside rolecall's message, through the printable
+        // filter, as they did through the SDK's runner.
+        .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| failed(format!("cannot start it: {e}")))?;
     let pid = child.id();
-    let mut stdout = child.stdout.take();
+    let (mut stdout, mut stderr) = (child.stdout.take(), child.stderr.take());
     let finished = tokio::time::timeout(limit, async {
         use tokio::io::AsyncReadExt;
-        let mut out = Vec::new();
-        if let Some(stdout) = stdout.as_mut() {
-            stdout.read_to_end(&mut out).await?;
-        }
+        let (mut out, mut said) = (Vec::new(), Vec::new());
+        // Both at once: a process that fills one pipe while rolecall reads the other would wait.
+        let (read_out, read_said) = tokio::join!(
+            async {
+                match stdout.as_mut() {
+                    Some(pipe) => pipe.read_to_end(&mut out).await.map(drop),
+                    None => Ok(()),
+                }
+            },
+            async {
+                match stderr.as_mut() {
+                    Some(pipe) => pipe.read_to_end(&mut said).await.map(drop),
+                    None => Ok(()),
+                }
+            }
+        );
+        read_out?;
+        read_said?;
         let status = child.wait().await?;
-        Ok::<_, std::io::Error>((status, out))
+        Ok::<_, std::io::Error>((status, out, said))
     })
     .await;
-    let (status, stdout) = match finished {
+    let (status, stdout, said) = match finished {
         Ok(done) => done.map_err(|e| failed(format!("lost track of it: {e}")))?,
         Err(_) => {
             // `sh -c` may have started the command as a child of its own: end them all while
@@ -159,7 +175,19 @@ async fn run_process(base: &Base, command: &str, limit: Duration) -> Result<Cred
         }
     };
     if !status.success() {
-        return Err(failed(format!("it exited with {status}")));
+        let said = String::from_utf8_lossy(&said);
+        let last: Vec<&str> = said.trim_end().lines().rev().take(3).collect();
+        let words = match last.as_slice() {
+            [] => String::new(),
+            lines => {
+                let shown: Vec<&str> = lines.iter().rev().copied().collect();
+                format!(
+                    ": {}",
+                    printable(&shown.join(" / ").chars().take(400).collect::<String>())
+                )
+            }
+        };
+        return Err(failed(format!("it exited with {status}{words}")));
     }
     let answer: ProcessAnswer = serde_json::from_slice(&stdout)
         .map_err(|_| failed("its output is not the credential_process JSON (Version 1)".into()))?;

@@ -69,10 +69,17 @@ fn run_beside(mut command: Command, program: &std::ffi::OsStr) -> Result<()> {
             Ok(())
         });
     }
+    // Caught from before the command starts, so a signal in between is passed on, not lost.
+    catch_signals();
     let mut child = command
         .spawn()
         .map_err(|error| cannot_run(program, &error))?;
-    forward_signals_to(child.id() as i32);
+    CHILD.store(child.id() as i32, std::sync::atomic::Ordering::SeqCst);
+    let pending = PENDING.swap(0, std::sync::atomic::Ordering::SeqCst);
+    if pending != 0 {
+        // SAFETY: kill sends a signal to the child this process just started.
+        unsafe { libc::kill(child.id() as i32, pending) };
+    }
     let status = child
         .wait()
         .map_err(|e| Failure::local(format!("lost track of the command: {e}")))?;
@@ -86,6 +93,8 @@ fn run_beside(mut command: Command, program: &std::ffi::OsStr) -> Result<()> {
 
 /// The child to signal, for the handlers (0: none yet).
 static CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+/// A signal that came before the child existed, to pass on once it does.
+static PENDING: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 
 extern "C" fn forward(signal: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
     let child = CHILD.load(std::sync::atomic::Ordering::SeqCst);
@@ -94,14 +103,17 @@ extern "C" fn forward(signal: libc::c_int, info: *mut libc::siginfo_t, _: *mut l
         // Ctrl-C at the terminal reaches the child already (same process group); only a
         // signal sent to rolecall itself (kill, a supervisor) is passed on, so none arrives twice.
         let from_terminal = !info.is_null() && (*info).si_code == libc::SI_KERNEL;
-        if child > 0 && !from_terminal {
-            libc::kill(child, signal);
+        if !from_terminal {
+            if child > 0 {
+                libc::kill(child, signal);
+            } else {
+                PENDING.store(signal, std::sync::atomic::Ordering::SeqCst);
+            }
         }
     }
 }
 
-fn forward_signals_to(child: i32) {
-    CHILD.store(child, std::sync::atomic::Ordering::SeqCst);
+fn catch_signals() {
     for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
         // SAFETY: sigaction is plain data; the handler makes only async-signal-safe calls.
         unsafe {

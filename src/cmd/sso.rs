@@ -86,7 +86,9 @@ fn populate(args: SsoPopulateArgs) -> Result<()> {
     if let Some(region) = &args.region {
         crate::profile::validate::check_region(region)?;
     }
-    let profiles = Profiles::load(&env)?;
+    // One read serves the checks before the listing; the file is read again under the lock.
+    let first_read = files::config_files(&env)?;
+    let profiles = Profiles::from_files(&first_read)?;
     let session = match args.sso_session {
         Some(session) => session,
         None => only_session(&profiles)?,
@@ -105,7 +107,7 @@ fn populate(args: SsoPopulateArgs) -> Result<()> {
             .unwrap_or_default()
     };
     let broken_block = |e: String| Failure::usage(format!("{shown_path}: {}", printable(&e)));
-    block::find(&config_text(&files::config_files(&env)?), &session).map_err(broken_block)?;
+    block::find(&config_text(&first_read), &session).map_err(broken_block)?;
 
     let mut progress = Progress::new();
     let grants = crate::aws::net::block_on(async {

@@ -37,12 +37,6 @@ impl Profiles {
 
     /// A usage failure for a profile name that does not exist, naming the nearest ones.
     pub fn unknown_profile(&self, name: &str, referrer: Option<&str>) -> Failure {
-        let mut near: Vec<(f64, &str)> = self
-            .names()
-            .map(|n| (strsim::jaro_winkler(name, n), n))
-            .filter(|(score, _)| *score > 0.8)
-            .collect();
-        near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
         let what = match referrer {
             Some(r) => format!(
                 "profile `{}` names source_profile `{}`, which does not exist",
@@ -51,18 +45,8 @@ impl Profiles {
             ),
             None => format!("no profile named `{}`", printable(name)),
         };
-        let hint = match near.as_slice() {
-            [] => "; `rolecall profiles` lists them".to_string(),
-            [(_, one)] => format!("; did you mean {}?", printable(one)),
-            many => format!(
-                "; did you mean one of: {}?",
-                many.iter()
-                    .take(3)
-                    .map(|(_, n)| printable(n))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
+        let hint =
+            crate::error::nearest_names(name, self.names(), "; `rolecall profiles` lists them");
         Failure::usage(what + &hint)
     }
 

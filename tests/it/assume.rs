@@ -254,13 +254,14 @@ fn a_credential_process_source() {
 fn a_failing_credential_process_says_which_profile() {
     let world = World::with_moto();
     world.write_config(
-        "[profile proc]\ncredential_process = sh -c 'exit 3'\n\
+        "[profile proc]\ncredential_process = sh -c 'printf \"\\\\033]0;x\\\\007 vault locked\\\\n\" >&2; exit 3'\n\
          [profile via-proc]\nrole_arn = arn:aws:iam::444444444444:role/p\nsource_profile = proc\n",
     );
-    world
-        .run(&["assume", "--json", "via-proc"])
-        .failure(1)
-        .stderr_has("credential_process of profile `proc`");
+    let run = world.run(&["assume", "--json", "via-proc"]).failure(1);
+    run.stderr_has("credential_process of profile `proc`");
+    // The process's own words come with it, through the printable filter.
+    run.stderr_has("\\x1b]0;x\\x07 vault locked");
+    assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
 }
 
 #[test]
