@@ -8,6 +8,7 @@ mod console;
 mod doctor;
 mod errors;
 mod hardening;
+mod keys;
 mod populate;
 mod server;
 mod shells;

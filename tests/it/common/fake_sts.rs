@@ -1,5 +1,6 @@
 //! The tests' own STS, for what moto cannot do: error responses, silence, malformed answers.
-//! It answers every request with one scripted behaviour and records the Action of each.
+//! It answers every request with one scripted behaviour and records the Action of each, and the
+//! access key ID each was signed with.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -75,6 +76,8 @@ impl Behaviour {
 pub struct FakeSts {
     pub endpoint: String,
     pub actions: Arc<Mutex<Vec<String>>>,
+    /// The access key ID of each request's signature, in the order of `actions`.
+    pub signers: Arc<Mutex<Vec<String>>>,
 }
 
 impl FakeSts {
@@ -82,26 +85,50 @@ impl FakeSts {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake STS");
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let actions = Arc::new(Mutex::new(Vec::new()));
+        let signers = Arc::new(Mutex::new(Vec::new()));
         let recorded = actions.clone();
+        let recorded_signers = signers.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let behaviour = behaviour.clone();
                 let recorded = recorded.clone();
-                std::thread::spawn(move || serve(stream, behaviour, recorded));
+                let recorded_signers = recorded_signers.clone();
+                std::thread::spawn(move || serve(stream, behaviour, recorded, recorded_signers));
             }
         });
-        FakeSts { endpoint, actions }
+        FakeSts {
+            endpoint,
+            actions,
+            signers,
+        }
     }
 
     pub fn actions(&self) -> Vec<String> {
         self.actions.lock().unwrap().clone()
     }
+
+    /// (Action, access key ID it was signed with) of each request so far.
+    pub fn signed_actions(&self) -> Vec<(String, String)> {
+        let actions = self.actions.lock().unwrap();
+        let signers = self.signers.lock().unwrap();
+        actions
+            .iter()
+            .cloned()
+            .zip(signers.iter().cloned())
+            .collect()
+    }
 }
 
-fn serve(stream: TcpStream, behaviour: Behaviour, recorded: Arc<Mutex<Vec<String>>>) {
+fn serve(
+    stream: TcpStream,
+    behaviour: Behaviour,
+    recorded: Arc<Mutex<Vec<String>>>,
+    recorded_signers: Arc<Mutex<Vec<String>>>,
+) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     loop {
         let mut content_length = 0usize;
+        let mut signer = String::new();
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
             return;
@@ -119,6 +146,12 @@ fn serve(stream: TcpStream, behaviour: Behaviour, recorded: Arc<Mutex<Vec<String
                 if name.eq_ignore_ascii_case("content-length") {
                     content_length = value.trim().parse().unwrap_or(0);
                 }
+                // SigV4: `… Credential=AKIA…/date/region/service/aws4_request, …`.
+                if name.eq_ignore_ascii_case("authorization") {
+                    if let Some((_, credential)) = value.split_once("Credential=") {
+                        signer = credential.split('/').next().unwrap_or("").to_string();
+                    }
+                }
             }
         }
         let mut body = vec![0u8; content_length];
@@ -131,8 +164,13 @@ fn serve(stream: TcpStream, behaviour: Behaviour, recorded: Arc<Mutex<Vec<String
             .find_map(|pair| pair.strip_prefix("Action="))
             .unwrap_or("")
             .to_string();
-        recorded.lock().unwrap().push(action.clone());
-        let count = recorded.lock().unwrap().len();
+        // Both under the actions' lock, so concurrent requests keep the two lists in step.
+        let count = {
+            let mut actions = recorded.lock().unwrap();
+            recorded_signers.lock().unwrap().push(signer);
+            actions.push(action.clone());
+            actions.len()
+        };
         let mut current = match &behaviour {
             Behaviour::Sequence(steps) => steps[(count - 1).min(steps.len() - 1)].clone(),
             other => other.clone(),

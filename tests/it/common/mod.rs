@@ -8,6 +8,7 @@ pub mod fake_sso;
 pub mod fake_sts;
 #[path = "../../../src/shell/hostile.rs"]
 pub mod hostile;
+pub mod keyring;
 pub mod shell;
 
 pub use shell::{environment_of, eval_assume, Shell, SHELLS};
@@ -156,6 +157,32 @@ impl Moto {
             std::thread::sleep(Duration::from_millis(50));
         }
         false
+    }
+
+    /// From now on moto authenticates: after `unchecked` more requests (those that create the
+    /// first user and its key), every request's access key and signature are checked, and the
+    /// user's IAM policies. moto's reset-auth call rather than INITIAL_NO_AUTH_ACTION_COUNT at
+    /// start, because it restarts the count: the readiness probe above is not one of them.
+    pub fn authenticate_after(&self, unchecked: u32) {
+        let address = self
+            .endpoint
+            .strip_prefix("http://")
+            .expect("authentication is set on plain-HTTP moto only");
+        let body = unchecked.to_string();
+        // moto reads the count from the raw body, which it only keeps for a non-form type.
+        let request = format!(
+            "POST /moto-api/reset-auth HTTP/1.0\r\nHost: {address}\r\nContent-Type: \
+             text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let mut stream = TcpStream::connect(address).expect("connect to moto");
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"),
+            "moto refused reset-auth: {answer}"
+        );
     }
 
     pub fn stop(&mut self) {
