@@ -75,6 +75,16 @@ async fn provide(base: &Base) -> Result<Credentials> {
             return Ok(credentials.clone())
         }
         Base::Process { .. } => unreachable!("processes are run by run_process"),
+        Base::Keyring {
+            profile,
+            entry,
+            credentials,
+        } => {
+            return match credentials {
+                Some(credentials) => Ok(credentials.clone()),
+                None => crate::keys::key_of(profile, entry),
+            }
+        }
         Base::Sso { profile, .. } => {
             aws_config::profile::ProfileFileCredentialsProvider::builder()
                 .profile_name(profile)
