@@ -9,11 +9,11 @@ use crate::cli::{KeysAddArgs, KeysCommand, KeysImportArgs, KeysProfileArgs, Keys
 use crate::engine::{CachePolicy, MfaInput, Request};
 use crate::env::Env;
 use crate::error::{printable, Failure, Result};
-use crate::keys::line::{check_profile_name, keyring_profile};
 use crate::keys::vault::{backend_name, short_id, StoredKey, Vault};
-use crate::keys::{file, line, rotate};
+use crate::keys::{file, rotate};
 use crate::profile::block::Rewrite;
 use crate::profile::files::{self, ConfigFile};
+use crate::profile::keyring_line::{self as line, check_profile_name, keyring_profile};
 use crate::profile::{Overrides, Profiles};
 use aws_runtime::env_config::file::EnvConfigFileKind;
 use std::io::{IsTerminal, Read};

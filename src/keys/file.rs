@@ -3,9 +3,9 @@
 //! endings). Which profile a section is comes from the same index that lists profiles; what
 //! its keys are is aws-config's parser's word (the caller's).
 
-use super::line::keyring_profile;
 use crate::profile::files::ConfigFile;
 use crate::profile::index::ProfileIndex;
+use crate::profile::keyring_line::keyring_profile;
 use aws_runtime::env_config::file::EnvConfigFileKind;
 use std::ops::Range;
 

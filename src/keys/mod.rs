@@ -1,9 +1,9 @@
 //! Long-term access keys kept in the OS keyring instead of ~/.aws/credentials: the keyring
-//! itself (`vault`), the `credential_process` line other tools reach them through (`line`),
-//! the credentials-file edits (`file`) and rotation through IAM (`rotate`).
+//! itself (`vault`), the credentials-file edits that leave the `credential_process` line other
+//! tools reach them through (`file`; the line itself is `profile::keyring_line`), and rotation
+//! through IAM (`rotate`).
 
 pub mod file;
-pub mod line;
 pub mod rotate;
 pub mod vault;
 

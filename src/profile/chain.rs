@@ -411,7 +411,7 @@ impl Profiles {
             });
         }
         if let Some(command) = non_empty(profile.get("credential_process")) {
-            if let Some(entry) = crate::keys::line::keyring_profile(&command) {
+            if let Some(entry) = super::keyring_line::keyring_profile(&command) {
                 return Ok(Base::Keyring {
                     profile: name,
                     entry,
