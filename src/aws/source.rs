@@ -75,15 +75,11 @@ async fn provide(base: &Base) -> Result<Credentials> {
             return Ok(credentials.clone())
         }
         Base::Process { .. } => unreachable!("processes are run by run_process"),
-        Base::Keyring {
-            profile,
-            entry,
-            credentials,
-        } => {
-            return match credentials {
-                Some(credentials) => Ok(credentials.clone()),
-                None => crate::keys::key_of(profile, entry),
-            }
+        // The engine reads the keyring before anything else (`keys::load`).
+        Base::Keyring { credentials, .. } => {
+            return credentials.clone().ok_or_else(|| {
+                Failure::local(format!("{} was not read from the keyring", base.describe()))
+            })
         }
         Base::Sso { profile, .. } => {
             aws_config::profile::ProfileFileCredentialsProvider::builder()

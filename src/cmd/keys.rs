@@ -10,7 +10,7 @@ use crate::engine::{CachePolicy, MfaInput, Request};
 use crate::env::Env;
 use crate::error::{printable, Failure, Result};
 use crate::keys::vault::{backend_name, short_id, StoredKey, Vault};
-use crate::keys::{file, rotate};
+use crate::keys::{check_access_key_id, check_secret, file, rotate};
 use crate::profile::block::Rewrite;
 use crate::profile::files::{self, ConfigFile};
 use crate::profile::keyring_line::{self as line, check_profile_name, keyring_profile};
@@ -178,43 +178,6 @@ fn key_from_stdin() -> Result<(String, String)> {
     check_access_key_id(&access_key_id)?;
     check_secret(&secret_access_key)?;
     Ok((access_key_id, secret_access_key))
-}
-
-/// A long-term access key ID: `AKIA` and upper-case letters and digits, 16 to 128 in all.
-fn check_access_key_id(id: &str) -> Result<()> {
-    let shaped = (16..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-    if shaped && id.starts_with("AKIA") {
-        return Ok(());
-    }
-    if shaped && id.starts_with("ASIA") {
-        return Err(Failure::usage(
-            "that access key ID (ASIA…) belongs to temporary credentials, which expire and need \
-             a session token; the keyring is for an IAM user's long-term key (AKIA…)",
-        ));
-    }
-    Err(Failure::usage(
-        "that is not an access key ID: one is AKIA followed by upper-case letters and digits, \
-         20 characters in all",
-    ))
-}
-
-/// A secret access key: 16 to 128 characters of base64's alphabet (40 in practice). Never
-/// quoted back.
-fn check_secret(secret: &str) -> Result<()> {
-    let shaped = (16..=128).contains(&secret.len())
-        && secret
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/+=".contains(&b));
-    if shaped {
-        Ok(())
-    } else {
-        Err(Failure::usage(
-            "that is not a secret access key: one is 40 characters of letters, digits, / and +",
-        ))
-    }
 }
 
 /// A profile `import` takes, with the keys the credentials file gives it.

@@ -38,3 +38,40 @@ pub fn load(base: &mut Base) -> Result<()> {
     }
     Ok(())
 }
+
+/// A long-term access key ID: `AKIA` and upper-case letters and digits, 16 to 128 in all.
+pub fn check_access_key_id(id: &str) -> Result<()> {
+    let shaped = (16..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if shaped && id.starts_with("AKIA") {
+        return Ok(());
+    }
+    if shaped && id.starts_with("ASIA") {
+        return Err(Failure::usage(
+            "that access key ID (ASIA…) belongs to temporary credentials, which expire and need \
+             a session token; the keyring is for an IAM user's long-term key (AKIA…)",
+        ));
+    }
+    Err(Failure::usage(
+        "that is not an access key ID: one is AKIA followed by upper-case letters and digits, \
+         20 characters in all",
+    ))
+}
+
+/// A secret access key: 16 to 128 characters of base64's alphabet (40 in practice). Never
+/// quoted back.
+pub fn check_secret(secret: &str) -> Result<()> {
+    let shaped = (16..=128).contains(&secret.len())
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/+=".contains(&b));
+    if shaped {
+        Ok(())
+    } else {
+        Err(Failure::usage(
+            "that is not a secret access key: one is 40 characters of letters, digits, / and +",
+        ))
+    }
+}

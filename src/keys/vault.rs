@@ -194,8 +194,25 @@ impl Vault {
         }
     }
 
+    /// The profile's key; one whose values are not a key's shape (the entry was changed by
+    /// something else) is refused, not used.
     pub fn key(&self, profile: &str) -> Result<Option<StoredKey>> {
-        self.read(SERVICE, profile)
+        let key: Option<StoredKey> = self.read(SERVICE, profile)?;
+        if let Some(key) = &key {
+            let checked = super::check_access_key_id(&key.access_key_id)
+                .and_then(|_| super::check_secret(&key.secret_access_key));
+            if let Err(failure) = checked {
+                return Err(Failure::usage(format!(
+                    "the {} entry of `{}` does not hold a usable key ({}); `rolecall keys \
+                     remove {}` and add it again",
+                    backend_name(),
+                    printable(profile),
+                    failure.message,
+                    printable(profile)
+                )));
+            }
+        }
+        Ok(key)
     }
 
     pub fn put_key(&self, profile: &str, key: &StoredKey) -> Result<()> {
