@@ -49,6 +49,63 @@ pub enum Command {
     /// IAM Identity Center: log in and out, keeping the token where the AWS CLI keeps it
     #[command(subcommand)]
     Sso(SsoCommand),
+    /// Long-term access keys in the OS keyring instead of ~/.aws/credentials, and their rotation
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Store a profile's access key in the keyring (asked on the terminal, never echoed)
+    Add(KeysAddArgs),
+    /// Move keys from the credentials file into the keyring, leaving a credential_process line
+    Import(KeysImportArgs),
+    /// The keyring's profiles: key ID (last 4 characters) and age; never a secret
+    List,
+    /// Take a profile's key out of the keyring and its line out of the credentials file
+    Remove(KeysProfileArgs),
+    /// Replace a profile's key with a new one through IAM, then delete the old one
+    Rotate(KeysRotateArgs),
+    /// Print a profile's key as credential_process JSON: what the line other AWS tools run calls
+    #[command(name = "credential-process")]
+    CredentialProcess(KeysProfileArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeysProfileArgs {
+    #[arg(value_name = "PROFILE", add = ArgValueCompleter::new(crate::complete::profiles))]
+    pub profile: String,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysAddArgs {
+    #[arg(value_name = "PROFILE", add = ArgValueCompleter::new(crate::complete::profiles))]
+    pub profile: String,
+    /// Read the access key ID and the secret from standard input, one a line (for scripts)
+    #[arg(long)]
+    pub stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysImportArgs {
+    #[arg(
+        value_name = "PROFILE",
+        required_unless_present = "all",
+        add = ArgValueCompleter::new(crate::complete::profiles)
+    )]
+    pub profile: Option<String>,
+    /// Every profile with keys in the credentials file
+    #[arg(long, conflicts_with = "profile")]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysRotateArgs {
+    #[arg(value_name = "PROFILE", add = ArgValueCompleter::new(crate::complete::profiles))]
+    pub profile: String,
+    /// The current code of the MFA device, when the profile has mfa_serial
+    #[arg(long, value_name = "CODE")]
+    pub mfa_token: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

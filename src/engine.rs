@@ -37,7 +37,9 @@ pub struct MfaInput {
 
 /// Credentials for the request's target.
 pub fn obtain(request: &Request) -> Result<Session> {
-    let chain = crate::profile::resolve(request.env, &request.target, &request.overrides)?;
+    let mut chain = crate::profile::resolve(request.env, &request.target, &request.overrides)?;
+    // A keyring key is read first: the cache keys of what it leads to name the key.
+    crate::keys::load(&mut chain.base)?;
     let policy = request.cache;
     let endpoint = net::endpoint_override().unwrap_or_default();
     let key = role_cache_key(&chain, &endpoint);

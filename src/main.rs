@@ -14,6 +14,7 @@ mod console;
 mod engine;
 mod env;
 mod error;
+mod keys;
 mod mfa;
 mod os;
 mod picker;
@@ -22,6 +23,7 @@ mod server;
 mod session;
 mod shell;
 mod sso;
+mod terminal;
 mod time;
 
 use clap::error::ErrorKind;
@@ -65,6 +67,7 @@ fn main() {
         Command::Profiles(args) => cmd::profiles::run(args),
         Command::Completions(args) => cmd::completions::run(args),
         Command::Sso(command) => cmd::sso::run(command),
+        Command::Keys(command) => cmd::keys::run(command),
     };
     finish(result);
 }

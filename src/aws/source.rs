@@ -75,6 +75,12 @@ async fn provide(base: &Base) -> Result<Credentials> {
             return Ok(credentials.clone())
         }
         Base::Process { .. } => unreachable!("processes are run by run_process"),
+        // The engine reads the keyring before anything else (`keys::load`).
+        Base::Keyring { credentials, .. } => {
+            return credentials.clone().ok_or_else(|| {
+                Failure::local(format!("{} was not read from the keyring", base.describe()))
+            })
+        }
         Base::Sso { profile, .. } => {
             aws_config::profile::ProfileFileCredentialsProvider::builder()
                 .profile_name(profile)

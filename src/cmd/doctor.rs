@@ -59,6 +59,7 @@ pub fn run(args: DoctorArgs) -> Result<()> {
     check_cache(&mut report);
     if let Some(profiles) = &profiles {
         check_sso(&mut report, &env, profiles);
+        check_keys(&mut report, profiles);
     }
     if args.online {
         check_online(&mut report, &env);
@@ -220,6 +221,60 @@ fn check_config(report: &mut Report, env: &Env, profile: Option<&str>) -> Option
         );
     }
     Some(config)
+}
+
+/// Which keyring `rolecall keys` uses and whether it answers, and the profiles whose long-term
+/// keys still lie in plaintext in the files. Nothing is read from the keyring: that could ask
+/// for its password.
+fn check_keys(report: &mut Report, profiles: &Profiles) {
+    let mut plaintext: Vec<&str> = Vec::new();
+    let mut in_keyring = 0;
+    for name in profiles.names() {
+        let Some(profile) = profiles.profile(name) else {
+            continue;
+        };
+        if profile.get("aws_access_key_id").is_some() && profile.get("aws_session_token").is_none()
+        {
+            plaintext.push(name);
+        }
+        let command = profile.get("credential_process").unwrap_or_default();
+        if crate::profile::keyring_line::keyring_profile(command).is_some() {
+            in_keyring += 1;
+        }
+    }
+    plaintext.sort_unstable();
+    let backend = crate::keys::vault::backend_name();
+    match crate::keys::vault::Vault::open() {
+        Ok(_) => report.add(
+            Level::Ok,
+            format!(
+                "keyring: the {backend} answers; {in_keyring} profile(s) take their key from it"
+            ),
+        ),
+        Err(failure) if in_keyring > 0 => report.add(
+            Level::Problem,
+            format!(
+                "{in_keyring} profile(s) take their key from the keyring, but {}",
+                failure.message
+            ),
+        ),
+        Err(failure) if !plaintext.is_empty() => report.add(Level::Warn, failure.message),
+        Err(_) => report.add(
+            Level::Ok,
+            format!("keyring: no {backend} here (only `rolecall keys` needs one)"),
+        ),
+    }
+    if !plaintext.is_empty() {
+        report.add(
+            Level::Warn,
+            format!(
+                "{} profile(s) keep a long-term key in plaintext in the files: {}; `rolecall \
+                 keys import --all` moves them into the {backend}",
+                plaintext.len(),
+                plaintext.join(", ")
+            ),
+        );
+    }
 }
 
 fn check_cache(report: &mut Report) {

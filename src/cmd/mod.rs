@@ -8,6 +8,7 @@ pub mod credential_process;
 pub mod doctor;
 pub mod exec;
 pub mod init;
+pub mod keys;
 pub mod profiles;
 pub mod prompt;
 pub mod sso;

@@ -24,6 +24,13 @@ pub enum Base {
     },
     /// `credential_process` in a profile.
     Process { profile: String, command: String },
+    /// A profile whose `credential_process` is rolecall's keyring line: the key `entry` names
+    /// in the OS keyring, read by rolecall itself (`credentials` once the engine has read it).
+    Keyring {
+        profile: String,
+        entry: String,
+        credentials: Option<Credentials>,
+    },
     /// An SSO profile: the portal's role credentials, through aws-config's provider, with the
     /// token of its login (`rolecall sso login` or `aws sso login`).
     Sso {
@@ -44,6 +51,7 @@ impl Base {
             Base::Static { credentials, .. } | Base::Environment { credentials } => {
                 credentials.session_token.is_none()
             }
+            Base::Keyring { .. } => true,
             _ => false,
         }
     }
@@ -53,6 +61,9 @@ impl Base {
             Base::Static { profile, .. } => format!("the keys of profile `{}`", printable(profile)),
             Base::Process { profile, .. } => {
                 format!("the credential_process of profile `{}`", printable(profile))
+            }
+            Base::Keyring { profile, .. } => {
+                format!("the keyring key of profile `{}`", printable(profile))
             }
             Base::Sso { profile, .. } => {
                 format!("the SSO session of profile `{}`", printable(profile))
@@ -72,6 +83,14 @@ impl Base {
                 credentials,
             } => format!("static:{profile}:{}", credentials.access_key_id),
             Base::Process { command, .. } => format!("process:{command}"),
+            Base::Keyring {
+                entry, credentials, ..
+            } => format!(
+                "keyring:{entry}:{}",
+                credentials
+                    .as_ref()
+                    .map_or("", |c| c.access_key_id.as_str())
+            ),
             Base::Sso { profile, .. } => Base::sso_identity(profile),
             Base::CredentialSource { profile, source } => format!("source:{profile}:{source}"),
             Base::Environment { credentials } => format!("env:{}", credentials.access_key_id),
@@ -93,6 +112,11 @@ impl Base {
             Base::Process { profile, .. } => format!(
                 "check what the credential_process of profile `{}` returns",
                 printable(profile)
+            ),
+            Base::Keyring { entry, .. } => format!(
+                "rotate it with `rolecall keys rotate {0}`, or replace it: `rolecall keys remove \
+                 {0}` and `rolecall keys add {0}`",
+                printable(entry)
             ),
             Base::Sso { profile, .. } => {
                 format!("run `rolecall sso login {}`", printable(profile))
@@ -387,6 +411,13 @@ impl Profiles {
             });
         }
         if let Some(command) = non_empty(profile.get("credential_process")) {
+            if let Some(entry) = super::keyring_line::keyring_profile(&command) {
+                return Ok(Base::Keyring {
+                    profile: name,
+                    entry,
+                    credentials: None,
+                });
+            }
             return Ok(Base::Process {
                 profile: name,
                 command,

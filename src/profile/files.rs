@@ -30,8 +30,8 @@ pub fn config_files(env: &Env) -> Result<Vec<ConfigFile>> {
         (EnvConfigFileKind::Config, CONFIG_VARIABLE, CONFIG_DEFAULT),
         (
             EnvConfigFileKind::Credentials,
-            "AWS_SHARED_CREDENTIALS_FILE",
-            ".aws/credentials",
+            CREDENTIALS_VARIABLE,
+            CREDENTIALS_DEFAULT,
         ),
     ];
     let mut files = Vec::new();
@@ -106,8 +106,16 @@ pub fn config_path(env: &Env) -> Option<std::path::PathBuf> {
     file_path(env, CONFIG_VARIABLE, CONFIG_DEFAULT)
 }
 
+/// Where the credentials file is (or would be): `$AWS_SHARED_CREDENTIALS_FILE`, else
+/// ~/.aws/credentials.
+pub fn credentials_path(env: &Env) -> Option<std::path::PathBuf> {
+    file_path(env, CREDENTIALS_VARIABLE, CREDENTIALS_DEFAULT)
+}
+
 const CONFIG_VARIABLE: &str = "AWS_CONFIG_FILE";
 const CONFIG_DEFAULT: &str = ".aws/config";
+const CREDENTIALS_VARIABLE: &str = "AWS_SHARED_CREDENTIALS_FILE";
+const CREDENTIALS_DEFAULT: &str = ".aws/credentials";
 
 /// The file `variable` names, else `~/{default}`.
 fn file_path(env: &Env, variable: &str, default: &str) -> Option<std::path::PathBuf> {

@@ -8,12 +8,14 @@
 //! - `set`: the parsed profiles, looked up by name
 //! - `chain`: target → hops → base
 //! - `validate`: the values STS would refuse, caught first
+//! - `keyring_line`: the `credential_process` line of a profile whose key is in the OS keyring
 //! - `block`: the marked blocks of generated profiles in the config file, and rewriting it
 
 pub mod block;
 pub mod chain;
 pub mod files;
 pub mod index;
+pub mod keyring_line;
 pub mod set;
 pub mod validate;
 
