@@ -292,6 +292,8 @@ impl KeysWorld {
         let mut command = self.command(require_tool("aws"));
         command
             .env("AWS_ENDPOINT_URL_STS", &self.moto.endpoint)
+            // Only ana's config names a region; the CLI wants one for any profile.
+            .env("AWS_DEFAULT_REGION", "us-east-1")
             .args(["--profile", profile, "sts", "get-caller-identity"])
             .args(["--query", "Arn", "--output", "text"]);
         if let Some(path) = path {
@@ -689,12 +691,19 @@ fn hostile_profile_names_are_refused_before_anything_is_written_or_run() {
             .into_iter()
             .filter(|name| !name.contains('\0') && !name.chars().all(allowed)),
     );
-    // Each name also as a section of the credentials file, so import has something to take.
+    // Some names also as sections of the credentials file, so import has keys to take: those
+    // the file's syntax can hold (the final add below shows the file still parses, so the
+    // refusals were the names', not a broken file's).
     let mut file = world.ana.section("ana");
-    for name in &names {
-        if !name.contains(['\n', '\r', ']']) {
-            file.push_str(&world.ana.section(name));
-        }
+    for name in [
+        "x$(touch pwned)",
+        "`touch pwned`",
+        "a b",
+        "a'b",
+        "a\"b",
+        "é",
+    ] {
+        file.push_str(&world.ana.section(name));
     }
     world.world.write_credentials(&file);
     let home_before = tree(world.home());
@@ -709,6 +718,11 @@ fn hostile_profile_names_are_refused_before_anything_is_written_or_run() {
             let run = world.feeding(&args, &world.ana.stdin());
             assert_eq!(run.status, Some(2), "{args:?}: {}", run.stderr);
             assert!(run.stdout.is_empty(), "{args:?} printed: {}", run.stdout);
+            assert!(
+                !run.stderr.contains("does not parse"),
+                "{args:?} refused for the file, not the name: {}",
+                run.stderr
+            );
         }
     }
     assert_eq!(world.credentials(), file.as_bytes(), "the file changed");
@@ -716,10 +730,31 @@ fn hostile_profile_names_are_refused_before_anything_is_written_or_run() {
     assert_eq!(tree(world.home()), home_before, "a file appeared in HOME");
     assert_eq!(world.iam_key_ids(), [world.ana.id.as_str()], "IAM changed");
 
-    // Every character the SDKs accept, in one name: taken, and read back.
+    // Every character the SDKs accept, in one name: taken, and the AWS CLI signs through it.
     let unusual = "team/ana.dev%1@corp:2+x_y-Z";
-    world.add(unusual, &made_up_key('F'));
-    assert_eq!(world.keyring_key(unusual), made_up_key('F'));
+    world.add(unusual, &world.ana);
+    let run = world.aws_caller(unusual, None).success();
+    assert_eq!(
+        run.stdout.trim(),
+        format!("arn:aws:iam::{ACCOUNT}:user/ana")
+    );
+}
+
+#[test]
+fn add_takes_keys_at_the_edges_of_their_shapes() {
+    let world = KeysWorld::new();
+    let shortest = Key {
+        id: "AKIA0123456789AB".into(),
+        secret: "abcdEFGH0123/+==".into(),
+    };
+    let longest = Key {
+        id: format!("AKIA{}", "Z9".repeat(62)),
+        secret: "s/+=".repeat(32),
+    };
+    world.add("shortest", &shortest);
+    world.add("longest", &longest);
+    assert_eq!(world.keyring_key("shortest"), shortest);
+    assert_eq!(world.keyring_key("longest"), longest);
 }
 
 #[test]
@@ -1170,4 +1205,53 @@ fn the_harness_keyring_and_moto_behave_as_these_tests_assume() {
         .unwrap()
         .to_string();
     assert!(!Path::new(&socket).exists());
+}
+
+#[test]
+fn rotate_finds_iam_and_sts_through_aws_endpoint_url_alone() {
+    let world = KeysWorld::new();
+    world.add("ana", &world.ana);
+    let mut rotate = world.rolecall(&["keys", "rotate", "ana"]);
+    rotate
+        .env_remove("AWS_ENDPOINT_URL_IAM")
+        .env_remove("AWS_ENDPOINT_URL_STS")
+        .env("AWS_ENDPOINT_URL", &world.moto.endpoint);
+    Run::of(rotate).success();
+    let new = world.keyring_key("ana");
+    assert_ne!(new, world.ana);
+    assert_eq!(world.iam_key_ids(), [new.id.as_str()]);
+}
+
+#[test]
+fn an_mfa_profile_in_the_keyring_gets_one_session_signed_with_its_key() {
+    // moto does not take the session's keys back once it authenticates, so the tests' STS
+    // grants here; it records which key signed each request.
+    let sts = FakeSts::start(Behaviour::grant());
+    let world = KeysWorld::with(ALLOW_ALL, Some(&sts.endpoint));
+    world.add("ana", &world.ana);
+    world.world.write_config(&format!(
+        "[profile ana]\nregion = us-east-1\nmfa_serial = arn:aws:iam::{ACCOUNT}:mfa/ana\n\
+         [profile one]\nrole_arn = arn:aws:iam::{ACCOUNT}:role/one\nsource_profile = ana\n\
+         [profile two]\nrole_arn = arn:aws:iam::{ACCOUNT}:role/two\nsource_profile = ana\n"
+    ));
+    world
+        .run(&["assume", "--json", "one", "--mfa-token", "123456"])
+        .success();
+    // The second role reuses the MFA session: no code needed, no second GetSessionToken.
+    world.run(&["assume", "--json", "two"]).success();
+    let calls = sts.signed_actions();
+    let sessions: Vec<_> = calls
+        .iter()
+        .filter(|(action, _)| action == "GetSessionToken")
+        .collect();
+    assert_eq!(sessions.len(), 1, "{calls:?}");
+    assert_eq!(
+        sessions[0].1, world.ana.id,
+        "not signed with the keyring's key"
+    );
+    let assumed = calls
+        .iter()
+        .filter(|(action, _)| action == "AssumeRole")
+        .count();
+    assert_eq!(assumed, 2, "{calls:?}");
 }
