@@ -139,22 +139,57 @@ pub fn read(dir: &Path, name: &str, key: &str, now: i64) -> Option<Credentials> 
 /// Stores credentials under `name`. Failure to cache never fails an assume, so errors are
 /// returned for the caller to ignore or report.
 pub fn write(dir: &Path, name: &str, key: &str, credentials: &Credentials) -> std::io::Result<()> {
-    prepare_directory(dir)?;
-    // tempfile creates the file 0600 with O_EXCL before anything is written into it, and the
-    // rename replaces whatever was at the name (a planted FIFO or link included) without
-    // following it.
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
     let entry = Entry {
         version: FORMAT_VERSION,
         key: key.to_string(),
         credentials: credentials.clone(),
     };
-    serde_json::to_writer(&mut temp, &entry)?;
+    write_private(dir, name, &entry)
+}
+
+/// `value` as JSON under `name`, 0600, replacing what was there in one rename.
+fn write_private(dir: &Path, name: &str, value: &impl Serialize) -> std::io::Result<()> {
+    prepare_directory(dir)?;
+    // tempfile creates the file 0600 with O_EXCL before anything is written into it, and the
+    // rename replaces whatever was at the name (a planted FIFO or link included) without
+    // following it.
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    serde_json::to_writer(&mut temp, value)?;
     temp.as_file_mut().flush()?;
     temp.as_file()
         .set_permissions(fs::Permissions::from_mode(0o600))?;
     temp.persist(dir.join(name)).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// A small fact that is not a secret but saves a slower lookup (the ID of the key a keyring
+/// entry held when last read), kept beside the credentials under the same rules.
+#[derive(Serialize, Deserialize)]
+struct Note {
+    version: u32,
+    key: String,
+    value: String,
+}
+
+/// The note under `name`, when it is trusted like an entry and is for `key`.
+pub fn read_note(dir: &Path, name: &str, key: &str) -> Option<String> {
+    let meta = inspect_directory(dir).ok()??;
+    if !owned_by_me_and_private(&meta) {
+        return None;
+    }
+    let file = open_entry(dir, name)?;
+    let note: Note =
+        serde_json::from_reader(std::io::BufReader::new(file.take(MAX_ENTRY_BYTES))).ok()?;
+    (note.version == FORMAT_VERSION && note.key == key).then_some(note.value)
+}
+
+pub fn write_note(dir: &Path, name: &str, key: &str, value: &str) -> std::io::Result<()> {
+    let note = Note {
+        version: FORMAT_VERSION,
+        key: key.to_string(),
+        value: value.to_string(),
+    };
+    write_private(dir, name, &note)
 }
 
 /// Holds an exclusive lock on one entry while it is fetched, so concurrent assumes of the same

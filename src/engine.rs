@@ -38,40 +38,23 @@ pub struct MfaInput {
 /// Credentials for the request's target.
 pub fn obtain(request: &Request) -> Result<Session> {
     let mut chain = crate::profile::resolve(request.env, &request.target, &request.overrides)?;
-    // A keyring key is read first: the cache keys of what it leads to name the key.
+    let endpoint = net::endpoint_override().unwrap_or_default();
+    let cache_dir = cache::directory();
+    // A keyring key's ID as last seen names the cache entries made from it, so a cached answer
+    // needs no keyring; the keyring is read only without one (and its key's ID, when it has
+    // changed, names the entries from then on).
+    if crate::keys::recall(&mut chain.base) && request.cache.read {
+        if let Some(credentials) = cached(&chain, &endpoint, cache_dir.as_deref()) {
+            return Ok(session_of(&chain, request, credentials));
+        }
+    }
     crate::keys::load(&mut chain.base)?;
     let policy = request.cache;
-    let endpoint = net::endpoint_override().unwrap_or_default();
     let key = role_cache_key(&chain, &endpoint);
     let entry = cache::entry_name("role", &chain.target, &key);
-    let cache_dir = cache::directory();
-    let cached = || {
-        let dir = cache_dir.as_deref()?;
-        cache::read(dir, &entry, &key, time::now())
-    };
-    let source_profile = request
-        .overrides
-        .source_profile
-        .clone()
-        .filter(|_| chain.profile.is_none());
-    let origin = match (chain.hops.len(), chain.base.is_long_term()) {
-        (0, true) => Origin::Keys,
-        (1, true) => Origin::FirstHop,
-        _ => Origin::Other,
-    };
-    let session = |credentials| Session {
-        credentials,
-        target: chain.target.clone(),
-        profile: chain.profile.clone(),
-        role_arn: chain.role_arn().map(String::from),
-        region: chain.region.clone(),
-        source_profile: source_profile.clone(),
-        origin,
-    };
-
     if policy.read {
-        if let Some(credentials) = cached() {
-            return Ok(session(credentials));
+        if let Some(credentials) = cached(&chain, &endpoint, cache_dir.as_deref()) {
+            return Ok(session_of(&chain, request, credentials));
         }
     }
     // Long-term keys used as they are need no cache and so no lock.
@@ -83,15 +66,47 @@ pub fn obtain(request: &Request) -> Result<Session> {
     };
     // Another process may have fetched these credentials while this one waited for the lock.
     if policy.read && lock.is_some() {
-        if let Some(credentials) = cached() {
-            return Ok(session(credentials));
+        if let Some(credentials) = cached(&chain, &endpoint, cache_dir.as_deref()) {
+            return Ok(session_of(&chain, request, credentials));
         }
     }
     let credentials = net::block_on(fetch(&chain, request, &endpoint, cache_dir.as_deref()))?;
     if policy.write && is_temporary(&credentials) {
         store(cache_dir.as_deref(), &entry, &key, &credentials);
     }
-    Ok(session(credentials))
+    Ok(session_of(&chain, request, credentials))
+}
+
+/// The chain's credentials from the cache, when it holds good ones.
+fn cached(
+    chain: &ProfileChain,
+    endpoint: &str,
+    dir: Option<&std::path::Path>,
+) -> Option<Credentials> {
+    let key = role_cache_key(chain, endpoint);
+    let entry = cache::entry_name("role", &chain.target, &key);
+    cache::read(dir?, &entry, &key, time::now())
+}
+
+fn session_of(chain: &ProfileChain, request: &Request, credentials: Credentials) -> Session {
+    let origin = match (chain.hops.len(), chain.base.is_long_term()) {
+        (0, true) => Origin::Keys,
+        (1, true) => Origin::FirstHop,
+        _ => Origin::Other,
+    };
+    Session {
+        credentials,
+        target: chain.target.clone(),
+        profile: chain.profile.clone(),
+        role_arn: chain.role_arn().map(String::from),
+        region: chain.region.clone(),
+        source_profile: request
+            .overrides
+            .source_profile
+            .clone()
+            .filter(|_| chain.profile.is_none()),
+        origin,
+    }
 }
 
 /// Long-term keys never go into the cache; only credentials that expire by themselves do.

@@ -26,17 +26,62 @@ pub fn key_of(profile: &str, entry: &str) -> Result<Credentials> {
     }
 }
 
-/// Reads a keyring base's key into it, so its identity (for cache keys) is the key's.
+/// Gives a keyring base the ID its key had when rolecall last read it (a note in the cache
+/// directory, not the keyring: no secret, and no keyring to reach). True when the base is a
+/// keyring's and one was known.
+pub fn recall(base: &mut Base) -> bool {
+    let Base::Keyring { entry, key_id, .. } = base else {
+        return false;
+    };
+    *key_id = last_seen_key_id(entry);
+    key_id.is_some()
+}
+
+/// Reads a keyring base's key into it, and notes its ID for `recall`.
 pub fn load(base: &mut Base) -> Result<()> {
     if let Base::Keyring {
         profile,
         entry,
+        key_id,
         credentials: credentials @ None,
     } = base
     {
-        *credentials = Some(key_of(profile, entry)?);
+        let key = key_of(profile, entry)?;
+        if key_id.as_deref() != Some(key.access_key_id.as_str()) {
+            remember_key_id(entry, Some(&key.access_key_id));
+        }
+        *key_id = Some(key.access_key_id.clone());
+        *credentials = Some(key);
     }
     Ok(())
+}
+
+/// Where the last seen key ID of keyring entry `entry` is noted, and the key that note is for.
+fn note_of(entry: &str) -> (String, String) {
+    let key = format!("keyring key ID|{entry}");
+    (crate::cache::entry_name("keyring", entry, &key), key)
+}
+
+fn last_seen_key_id(entry: &str) -> Option<String> {
+    let dir = crate::cache::directory()?;
+    let (name, key) = note_of(entry);
+    crate::cache::read_note(&dir, &name, &key)
+}
+
+/// Notes the ID of the key `entry` now holds (none: it holds none), so the cache entries of the
+/// key it held before are not used again. Called whenever rolecall changes an entry.
+pub fn remember_key_id(entry: &str, access_key_id: Option<&str>) {
+    let Some(dir) = crate::cache::directory() else {
+        return;
+    };
+    let (name, key) = note_of(entry);
+    match access_key_id {
+        Some(id) => {
+            // A note that cannot be written only costs the next assume a keyring read.
+            let _ = crate::cache::write_note(&dir, &name, &key, id);
+        }
+        None => crate::cache::remove(&dir, &name),
+    }
 }
 
 /// A long-term access key ID: `AKIA` and upper-case letters and digits, 16 to 128 in all.

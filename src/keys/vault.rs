@@ -216,11 +216,15 @@ impl Vault {
     }
 
     pub fn put_key(&self, profile: &str, key: &StoredKey) -> Result<()> {
-        self.write(SERVICE, profile, key)
+        self.write(SERVICE, profile, key)?;
+        super::remember_key_id(profile, Some(&key.access_key_id));
+        Ok(())
     }
 
     pub fn remove_key(&self, profile: &str) -> Result<bool> {
-        self.delete(SERVICE, profile)
+        let removed = self.delete(SERVICE, profile)?;
+        super::remember_key_id(profile, None);
+        Ok(removed)
     }
 
     pub fn pending(&self, profile: &str) -> Result<Option<PendingRotation>> {

@@ -25,10 +25,12 @@ pub enum Base {
     /// `credential_process` in a profile.
     Process { profile: String, command: String },
     /// A profile whose `credential_process` is rolecall's keyring line: the key `entry` names
-    /// in the OS keyring, read by rolecall itself (`credentials` once the engine has read it).
+    /// in the OS keyring, read by rolecall itself (`credentials` once the engine has read it;
+    /// `key_id` as last seen, or as read).
     Keyring {
         profile: String,
         entry: String,
+        key_id: Option<String>,
         credentials: Option<Credentials>,
     },
     /// An SSO profile: the portal's role credentials, through aws-config's provider, with the
@@ -415,6 +417,7 @@ impl Profiles {
                 return Ok(Base::Keyring {
                     profile: name,
                     entry,
+                    key_id: None,
                     credentials: None,
                 });
             }
