@@ -1255,3 +1255,27 @@ fn an_mfa_profile_in_the_keyring_gets_one_session_signed_with_its_key() {
         .count();
     assert_eq!(assumed, 2, "{calls:?}");
 }
+
+#[test]
+fn a_cached_role_session_is_not_reused_once_its_keyring_key_is_rotated() {
+    let world = KeysWorld::new();
+    world.add("ana", &world.ana);
+    let session_key = |world: &KeysWorld| {
+        world
+            .run(&["assume", "--json", "ana-admin"])
+            .success()
+            .json()["AWS_ACCESS_KEY_ID"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let first = session_key(&world);
+    assert_eq!(session_key(&world), first, "the session was not cached");
+    world.run(&["keys", "rotate", "ana"]).success();
+    // The cache is keyed by the source's key ID: the new key is a new source.
+    assert_ne!(
+        session_key(&world),
+        first,
+        "a session of the rotated-away key was reused"
+    );
+}
