@@ -32,11 +32,15 @@ fn a_healthy_shell_is_all_ok() {
     ] {
         assert!(run.stdout.contains(line), "{line}:\n{}", run.stdout);
     }
-    assert!(
-        !run.stdout.contains("warn") && !run.stdout.contains("problem"),
-        "{}",
-        run.stdout
-    );
+    // The keys contract has doctor warn about base's plaintext key (and the missing Secret
+    // Service that would hold it): this world keeps it in plaintext on purpose. Nothing else.
+    let other_warnings: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|line| !line.contains("Secret Service"))
+        .filter(|line| line.contains("warn") || line.contains("problem"))
+        .collect();
+    assert!(other_warnings.is_empty(), "{}", run.stdout);
 }
 
 #[test]
