@@ -323,4 +323,26 @@ mod tests {
         assert_eq!(variants.len(), 8, "two variants share a key");
         assert_eq!(key, role_cache_key(&base.clone(), "http://sts"));
     }
+
+    #[test]
+    fn a_keyring_base_is_keyed_by_its_key_id_whether_recalled_or_read() {
+        let keyring = |key_id: Option<&str>, read: bool| {
+            let mut chain = chain("unused", &[("arn:r1", None)]);
+            chain.base = Base::Keyring {
+                profile: "base".into(),
+                entry: "base".into(),
+                key_id: key_id.map(String::from),
+                credentials: read.then(|| Credentials {
+                    access_key_id: key_id.unwrap_or_default().into(),
+                    secret_access_key: "never in a key".into(),
+                    session_token: None,
+                    expires: None,
+                }),
+            };
+            role_cache_key(&chain, "http://sts")
+        };
+        assert_eq!(keyring(Some("AKIA1"), false), keyring(Some("AKIA1"), true));
+        assert_ne!(keyring(Some("AKIA1"), true), keyring(Some("AKIA2"), true));
+        assert!(!keyring(Some("AKIA1"), true).contains("never in a key"));
+    }
 }

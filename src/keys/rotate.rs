@@ -58,14 +58,22 @@ pub fn rotate(vault: &Vault, profile: &str, signer: &dyn Fn() -> Result<Signer>)
     }
     let sign = signer()?;
     let iam = Iam::new(sign.region.as_deref(), &sign.credentials)?;
+    let unchanged = |failure: Failure| Failure {
+        message: format!(
+            "{}\n  nothing was changed: `{shown}` keeps its key {}",
+            failure.message,
+            short_id(&current.access_key_id)
+        ),
+        ..failure
+    };
     crate::aws::net::block_on(async {
-        let keys = iam.list_keys().await?;
+        let keys = iam.list_keys().await.map_err(unchanged)?;
         if keys.len() >= 2 {
             return Err(two_keys_already(profile, &current, &keys));
         }
         let created = {
             let _held = HeldSignals::hold();
-            let new = iam.create_key().await?;
+            let new = iam.create_key().await.map_err(unchanged)?;
             let pending = PendingRotation {
                 new: StoredKey {
                     access_key_id: new.access_key_id,

@@ -85,14 +85,9 @@ impl Base {
                 credentials,
             } => format!("static:{profile}:{}", credentials.access_key_id),
             Base::Process { command, .. } => format!("process:{command}"),
-            Base::Keyring {
-                entry, credentials, ..
-            } => format!(
-                "keyring:{entry}:{}",
-                credentials
-                    .as_ref()
-                    .map_or("", |c| c.access_key_id.as_str())
-            ),
+            Base::Keyring { entry, key_id, .. } => {
+                format!("keyring:{entry}:{}", key_id.as_deref().unwrap_or(""))
+            }
             Base::Sso { profile, .. } => Base::sso_identity(profile),
             Base::CredentialSource { profile, source } => format!("source:{profile}:{source}"),
             Base::Environment { credentials } => format!("env:{}", credentials.access_key_id),
