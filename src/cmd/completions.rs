@@ -8,6 +8,13 @@ use crate::shell::Shell;
 use clap_complete::env::Shells;
 
 pub fn script(shell: Shell) -> Result<String> {
+    if shell == Shell::Nu {
+        // clap's engine has no nushell protocol; the integration declares the function's
+        // flags and asks the binary for values itself.
+        return Err(Failure::usage(
+            "nushell's completion comes with its integration: `rolecall init nu`",
+        ));
+    }
     let shells = Shells::builtins();
     let completer = shells
         .completer(shell.name())

@@ -8,6 +8,7 @@ use super::Shell;
 const BASH: &str = include_str!("../../shell/rolecall.bash");
 const ZSH: &str = include_str!("../../shell/rolecall.zsh");
 const FISH: &str = include_str!("../../shell/rolecall.fish");
+const NU: &str = include_str!("../../shell/rolecall.nu");
 
 /// What goes into an integration script.
 pub struct Integration<'a> {
@@ -21,6 +22,17 @@ pub struct Integration<'a> {
     pub refresh_seconds: i64,
     /// The variables `rolecall prompt` reads: when one changes, the segment is drawn again.
     pub prompt_inputs: &'a [&'a str],
+    /// The flags of `rolecall assume` the function passes on: nushell's signature names each.
+    pub flags: &'a [Flag],
+}
+
+/// A flag of `rolecall assume`, as a shell that declares its functions' flags needs it.
+pub struct Flag {
+    pub long: String,
+    pub short: Option<char>,
+    /// It takes a value (else it is a switch).
+    pub takes_value: bool,
+    pub help: String,
 }
 
 /// The placeholders in the templates.
@@ -28,6 +40,8 @@ const FUNCTION_PLACEHOLDER: &str = "__ROLECALL_CMD__";
 const COMPLETION_PLACEHOLDER: &str = "__ROLECALL_COMPLETION_VARIABLE__";
 const REFRESH_PLACEHOLDER: &str = "__ROLECALL_REFRESH_SECONDS__";
 const PROMPT_KEY_PLACEHOLDER: &str = "__ROLECALL_PROMPT_KEY__";
+const NU_FLAGS_PLACEHOLDER: &str = "__ROLECALL_NU_FLAGS__";
+const NU_ARGUMENTS_PLACEHOLDER: &str = "__ROLECALL_NU_ARGUMENTS__";
 
 /// Names a function must not take: rolecall itself, and the builtins and keywords the
 /// integration and the code it evaluates call.
@@ -77,6 +91,18 @@ const RESERVED_NAMES: &[&str] = &[
     "and",
     "or",
     "not",
+    "def",
+    "let",
+    "mut",
+    "print",
+    "load-env",
+    "hide-env",
+    "with-env",
+    "try",
+    "catch",
+    "use",
+    "overlay",
+    "ignore",
 ];
 
 /// Whether `name` can name the assume function in every shell: letters, digits, `_` and `-`, no
@@ -99,6 +125,7 @@ impl Shell {
             Shell::Bash => BASH,
             Shell::Zsh => ZSH,
             Shell::Fish => FISH,
+            Shell::Nu => NU,
         }
     }
 
@@ -123,7 +150,53 @@ impl Shell {
                 PROMPT_KEY_PLACEHOLDER,
                 &self.joined_variables(parts.prompt_inputs),
             )
+            .replace(NU_FLAGS_PLACEHOLDER, &nu_signature(parts.flags))
+            .replace(NU_ARGUMENTS_PLACEHOLDER, &nu_arguments(parts.flags))
     }
+}
+
+/// nushell's variable for a flag: `--no-cache` is `$no_cache`.
+fn nu_variable(flag: &Flag) -> String {
+    flag.long.replace('-', "_")
+}
+
+/// One signature line per flag, with its help as nushell's description comment. Values are
+/// completed by the binary, like the target.
+fn nu_signature(flags: &[Flag]) -> String {
+    flags
+        .iter()
+        .map(|flag| {
+            let short = flag.short.map(|c| format!("(-{c})")).unwrap_or_default();
+            let kind = if flag.takes_value {
+                ": string@__rolecall_complete"
+            } else {
+                ""
+            };
+            let help: String = flag.help.chars().filter(|c| !c.is_control()).collect();
+            format!("    --{}{short}{kind}  # {help}\n", flag.long)
+        })
+        .collect::<String>()
+        .trim_end()
+        .to_string()
+}
+
+/// The pipeline lines that turn the given flags back into `rolecall assume` arguments.
+fn nu_arguments(flags: &[Flag]) -> String {
+    flags
+        .iter()
+        .map(|flag| {
+            let (long, variable) = (&flag.long, nu_variable(flag));
+            if flag.takes_value {
+                format!(
+                    "        | append (if ${variable} != null {{ [\"--{long}\" ${variable}] }} else {{ [] }})\n"
+                )
+            } else {
+                format!("        | append (if ${variable} {{ [\"--{long}\"] }} else {{ [] }})\n")
+            }
+        })
+        .collect::<String>()
+        .trim_end()
+        .to_string()
 }
 
 /// The template without the marked parts named in `left_out`, and without any marker lines.
@@ -165,6 +238,20 @@ mod tests {
             completion_variable: "ROLECALL_COMPLETE",
             refresh_seconds: 300,
             prompt_inputs: &["ROLECALL_PROFILE", "NO_COLOR"],
+            flags: &[
+                Flag {
+                    long: "no-cache".into(),
+                    short: None,
+                    takes_value: false,
+                    help: "no cache".into(),
+                },
+                Flag {
+                    long: "region".into(),
+                    short: Some('r'),
+                    takes_value: true,
+                    help: "region".into(),
+                },
+            ],
         })
     }
 

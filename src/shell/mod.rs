@@ -15,16 +15,18 @@ pub enum Shell {
     Bash,
     Zsh,
     Fish,
+    Nu,
 }
 
 impl Shell {
-    pub const ALL: [Shell; 3] = [Shell::Bash, Shell::Zsh, Shell::Fish];
+    pub const ALL: [Shell; 4] = [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Nu];
 
     pub fn name(self) -> &'static str {
         match self {
             Shell::Bash => "bash",
             Shell::Zsh => "zsh",
             Shell::Fish => "fish",
+            Shell::Nu => "nu",
         }
     }
 
@@ -34,6 +36,7 @@ impl Shell {
         match path.rsplit('/').next().unwrap_or("") {
             "zsh" => Ok(Shell::Zsh),
             "fish" => Ok(Shell::Fish),
+            "nu" => Ok(Shell::Nu),
             "bash" | "sh" | "" => Ok(Shell::Bash),
             other => Err(other.to_string()),
         }
@@ -45,6 +48,7 @@ impl Shell {
             Shell::Bash => "~/.bashrc",
             Shell::Zsh => "~/.zshrc",
             Shell::Fish => "~/.config/fish/config.fish",
+            Shell::Nu => "~/.config/nushell/config.nu",
         }
     }
 
@@ -54,6 +58,12 @@ impl Shell {
             Shell::Bash => "eval \"$(rolecall init bash)\"",
             Shell::Zsh => "eval \"$(rolecall init zsh)\"",
             Shell::Fish => "rolecall init fish | source",
+            // nushell cannot evaluate text: config.nu writes the file its autoload directory
+            // then loads.
+            Shell::Nu => {
+                "mkdir ($nu.data-dir | path join \"vendor/autoload\"); rolecall init nu | save -f \
+                 ($nu.data-dir | path join \"vendor/autoload/rolecall.nu\")"
+            }
         }
     }
 
@@ -87,6 +97,16 @@ impl Shell {
                     let _ = writeln!(out, "builtin set -gx {name} {};", quote::quote_fish(value));
                 }
             }
+            // nushell applies JSON (`hide-env`, then `load-env`): values need JSON's escaping
+            // only, and nothing in them is ever parsed as code.
+            Shell::Nu => {
+                let set: serde_json::Map<String, serde_json::Value> = set
+                    .iter()
+                    .map(|(name, value)| (name.to_string(), value.clone().into()))
+                    .collect();
+                let change = serde_json::json!({ "unset": unset, "set": set });
+                let _ = writeln!(out, "{change}");
+            }
         }
         out
     }
@@ -99,6 +119,7 @@ impl Shell {
                 format!("\\builtin printf '%s\\n' {};\n", quote::quote_posix(text))
             }
             Shell::Fish => format!("builtin printf '%s\\n' {};\n", quote::quote_fish(text)),
+            Shell::Nu => format!("{}\n", serde_json::json!({ "print": text })),
         }
     }
 
@@ -109,7 +130,8 @@ impl Shell {
             // Readline's markers.
             Shell::Bash => ("\x01", "\x02"),
             Shell::Zsh => ("%{", "%}"),
-            Shell::Fish => ("", ""),
+            // fish and nushell measure a prompt without its escape sequences themselves.
+            Shell::Fish | Shell::Nu => ("", ""),
         }
     }
 
@@ -138,9 +160,13 @@ impl Shell {
             .map(|name| match self {
                 Shell::Bash | Shell::Zsh => format!("${{{name}-}}"),
                 Shell::Fish => format!("${name}"),
+                Shell::Nu => format!("($env.{name}? | default '')"),
             })
             .collect();
-        format!("\"{}\"", parts.join("|"))
+        match self {
+            Shell::Nu => format!("$\"{}\"", parts.join("|")),
+            _ => format!("\"{}\"", parts.join("|")),
+        }
     }
 }
 
