@@ -28,6 +28,7 @@ need_apt man=man-db tmux=tmux fish=fish zsh=zsh \
 for tool in dpkg dpkg-query man tmux fish zsh; do
   command -v "$tool" >/dev/null || fail "$tool is missing"
 done
+[ -f /usr/share/bash-completion/bash_completion ] || fail "bash-completion is missing"
 
 # Someone's own rolecall (a package, or a file dpkg would silently overwrite) would be gone
 # after the test's removal: refuse instead.
