@@ -222,33 +222,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_exit_code_is_in_the_documented_table() {
-        let kinds = [
-            Kind::Aws,
-            Kind::Local,
-            Kind::Usage,
-            Kind::Interrupted,
-            Kind::CannotRun(126),
-            Kind::CannotRun(127),
-        ];
-        for kind in kinds {
-            let code = Failure {
-                kind,
-                message: String::new(),
-                code: None,
-            }
-            .exit_code()
-            .to_string();
-            assert!(
-                EXIT_STATUSES
-                    .iter()
-                    .any(|(codes, _)| codes.split(", ").any(|listed| listed == code)),
-                "exit status {code} ({kind:?}) is missing from EXIT_STATUSES"
-            );
-        }
-    }
-
-    #[test]
     fn printable_neutralises_escape_sequences() {
         assert_eq!(printable("a\x1b[31mb\n"), "a\\x1b[31mb\\x0a");
         assert_eq!(printable("prod-é"), "prod-é");
@@ -273,5 +246,32 @@ mod tests {
             printable_lines("one \x1b[2J\n  two\x07"),
             "one \\x1b[2J\n  two\\x07"
         );
+    }
+
+    #[test]
+    fn every_exit_code_is_in_the_documented_table() {
+        let kinds = [
+            Kind::Aws,
+            Kind::Local,
+            Kind::Usage,
+            Kind::Interrupted,
+            Kind::CannotRun(126),
+            Kind::CannotRun(127),
+        ];
+        for kind in kinds {
+            let code = Failure {
+                kind,
+                message: String::new(),
+                code: None,
+            }
+            .exit_code()
+            .to_string();
+            assert!(
+                EXIT_STATUSES
+                    .iter()
+                    .any(|(codes, _)| codes.split(", ").any(|listed| listed == code)),
+                "exit status {code} ({kind:?}) is missing from EXIT_STATUSES"
+            );
+        }
     }
 }
