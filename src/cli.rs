@@ -52,6 +52,9 @@ pub enum Command {
     /// Long-term access keys in the OS keyring instead of ~/.aws/credentials, and their rotation
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Print the man page, rolecall(1), as roff (what man/rolecall.1 holds)
+    #[command(hide = true)]
+    Manpage,
 }
 
 #[derive(Debug, Subcommand)]

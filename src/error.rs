@@ -86,6 +86,22 @@ impl Failure {
     }
 }
 
+/// What each exit status means, for the man page; a unit test keeps it in step with `exit_code`.
+pub const EXIT_STATUSES: [(&str, &str); 5] = [
+    ("0", "Done."),
+    (
+        "1",
+        "The AWS side or the network failed, or a check found what it looked for missing \
+         (status, doctor).",
+    ),
+    ("2", "The command line or the configuration is wrong."),
+    (
+        "126, 127",
+        "exec could not start its command (127: not found), as shells report it.",
+    ),
+    ("130", "Interrupted (Ctrl-C at a prompt)."),
+];
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
@@ -252,5 +268,32 @@ mod tests {
             printable_lines("one \x1b[2J\n  two\x07"),
             "one \\x1b[2J\n  two\\x07"
         );
+    }
+
+    #[test]
+    fn every_exit_code_is_in_the_documented_table() {
+        let kinds = [
+            Kind::Aws,
+            Kind::Local,
+            Kind::Usage,
+            Kind::Interrupted,
+            Kind::CannotRun(126),
+            Kind::CannotRun(127),
+        ];
+        for kind in kinds {
+            let code = Failure {
+                kind,
+                message: String::new(),
+                code: None,
+            }
+            .exit_code()
+            .to_string();
+            assert!(
+                EXIT_STATUSES
+                    .iter()
+                    .any(|(codes, _)| codes.split(", ").any(|listed| listed == code)),
+                "exit status {code} ({kind:?}) is missing from EXIT_STATUSES"
+            );
+        }
     }
 }

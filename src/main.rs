@@ -68,6 +68,7 @@ fn main() {
         Command::Completions(args) => cmd::completions::run(args),
         Command::Sso(command) => cmd::sso::run(command),
         Command::Keys(command) => cmd::keys::run(command),
+        Command::Manpage => cmd::manpage::run(),
     };
     finish(result);
 }

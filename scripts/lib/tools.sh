@@ -3,10 +3,17 @@
 # fresh machine, and starting from an environment with no AWS or rolecall variables.
 
 # need_apt COMMAND=PACKAGE...: installs (with apt-get) the package of each command not on PATH.
+# An absolute path instead of a command names a file the package provides (for packages that
+# bring no command, like bash-completion).
 need_apt() {
-  local missing=() pair
+  local missing=() pair wanted
   for pair in "$@"; do
-    command -v "${pair%%=*}" >/dev/null 2>&1 || missing+=("${pair#*=}")
+    wanted=${pair%%=*}
+    if [[ $wanted == /* ]]; then
+      [ -e "$wanted" ] || missing+=("${pair#*=}")
+    else
+      command -v "$wanted" >/dev/null 2>&1 || missing+=("${pair#*=}")
+    fi
   done
   # A virtual environment needs Debian's venv module besides python3 itself.
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)

@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod exec;
 pub mod init;
 pub mod keys;
+pub mod manpage;
 pub mod profiles;
 pub mod prompt;
 pub mod sso;
