@@ -9,6 +9,7 @@ mod doctor;
 mod errors;
 mod hardening;
 mod keys;
+mod nu;
 mod populate;
 mod server;
 mod shells;
