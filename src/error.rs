@@ -120,8 +120,11 @@ pub fn quotes_a_request(text: &str) -> bool {
 
 pub type Result<T, E = Failure> = std::result::Result<T, E>;
 
-/// The hint after an unknown name: `; did you mean X?` (or the nearest three of `candidates`),
-/// else `otherwise` when none is near.
+/// How much less alike than the nearest name another may be and still be suggested.
+const CLOSE_ENOUGH: f64 = 0.04;
+
+/// The hint after an unknown name: `; did you mean X?` (or the nearest three of `candidates`,
+/// nearest first, as long as they are about as near as it), else `otherwise` when none is near.
 pub fn nearest_names<'a>(
     name: &str,
     candidates: impl Iterator<Item = &'a str>,
@@ -132,6 +135,11 @@ pub fn nearest_names<'a>(
         .filter(|(score, _)| *score > 0.8)
         .collect();
     near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    // Only names about as close as the closest: a typo's own name, not every name that shares
+    // its prefix (`demo-admn` is `demo-admin`, not also `demo-mfa`).
+    if let Some(&(best, _)) = near.first() {
+        near.retain(|(score, _)| *score >= best - CLOSE_ENOUGH);
+    }
     match near.as_slice() {
         [] => otherwise.to_string(),
         [(_, one)] => format!("; did you mean {}?", printable(one)),
@@ -204,6 +212,20 @@ pub fn reorders_text(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_names_about_as_near_as_the_nearest_are_suggested() {
+        let demo = ["demo-admin", "demo-base", "demo-mfa", "demo-readonly"];
+        assert_eq!(
+            nearest_names("demo-admn", demo.into_iter(), "-"),
+            "; did you mean demo-admin?"
+        );
+        assert_eq!(
+            nearest_names("prod-a", ["prod-b", "prod-c", "zzz"].into_iter(), "-"),
+            "; did you mean one of: prod-b, prod-c?"
+        );
+        assert_eq!(nearest_names("qqq", demo.into_iter(), "-"), "-");
+    }
 
     #[test]
     fn printable_neutralises_escape_sequences() {

@@ -85,17 +85,40 @@ pub fn pick(choices: &[Choice]) -> Result<String> {
 }
 
 /// Finds the choices that match a query fast enough to redraw at every keystroke over tens of
-/// thousands of profiles. Names and details are lowered once, into one buffer. The matches of
-/// each query typed so far are kept: a longer query only narrows its prefix's matches (every
-/// match of it matches the prefix too), and a backspace or Ctrl-U goes back to a kept list.
+/// thousands of profiles, best first. Names and details are lowered once, into one buffer. The
+/// matches of each query typed so far are kept: a longer query only narrows its prefix's
+/// matches (every match of it matches the prefix too), and a backspace or Ctrl-U goes back to a
+/// kept list.
 struct Matcher {
     /// Every name and detail in lower case, back to back.
     folded: String,
     /// Per choice, where its lowered name and detail lie in `folded`: start, name end, detail end.
     bounds: Vec<(u32, u32, u32)>,
     /// The lowered queries typed so far, each a prefix of the next, with their matches (indexes
-    /// into the choices, in order). The first is the empty query, which everything matches.
-    levels: Vec<(String, Vec<u32>)>,
+    /// into the choices), best first. The first is the empty query, which everything matches in
+    /// the choices' own order.
+    levels: Vec<Level>,
+}
+
+struct Level {
+    query: String,
+    ranked: Vec<u32>,
+}
+
+/// How well a query matches a choice; smaller is better. Name matches come before detail
+/// matches, then: the whole name, a prefix of it, a run of it starting a word, a run elsewhere,
+/// then letters scattered in order (more of them starting words, fewer gaps, first); then the
+/// shorter name. The choices' own (alphabetical) order breaks what is left.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Rank {
+    class: u8,
+    scatter: i32,
+    length: u32,
+}
+
+/// Where a word starts in a profile name: its first character, or one after a separator.
+fn starts_word(previous: Option<char>) -> bool {
+    previous.is_none_or(|p| matches!(p, '-' | '_' | '/' | '.' | ':' | '@' | '+' | ' '))
 }
 
 impl Matcher {
@@ -114,38 +137,114 @@ impl Matcher {
         Matcher {
             folded,
             bounds,
-            levels: vec![(String::new(), everything)],
+            levels: vec![Level {
+                query: String::new(),
+                ranked: everything,
+            }],
         }
     }
 
-    /// The choices `query` matches, in their order.
+    /// The choices `query` matches, best first.
     fn matching(&mut self, query: &str) -> &[u32] {
         let mut lowered = String::with_capacity(query.len());
         push_lowered(&mut lowered, query);
         // Back to the longest kept query this one extends; the empty one, kept first, always is.
-        while self.levels.len() > 1 && !lowered.starts_with(&self.levels[self.levels.len() - 1].0) {
+        while self.levels.len() > 1
+            && !lowered.starts_with(&self.levels[self.levels.len() - 1].query)
+        {
             self.levels.pop();
         }
-        let (known, matches) = &self.levels[self.levels.len() - 1];
-        if *known != lowered {
-            let narrowed = matches
+        let known = &self.levels[self.levels.len() - 1];
+        if known.query != lowered {
+            let mut scored: Vec<(Rank, u32)> = known
+                .ranked
                 .iter()
-                .copied()
-                .filter(|&index| self.is_match(index, &lowered))
+                .filter_map(|&index| Some((self.rank(index, &lowered)?, index)))
                 .collect();
-            self.levels.push((lowered, narrowed));
+            // Equal ranks keep the choices' own order.
+            scored.sort_unstable();
+            self.levels.push(Level {
+                query: lowered,
+                ranked: scored.into_iter().map(|(_, index)| index).collect(),
+            });
         }
-        &self.levels[self.levels.len() - 1].1
+        &self.levels[self.levels.len() - 1].ranked
     }
 
-    /// Whether the lowered `query` is a subsequence of the name (`pa` finds `prod-admin`), or
-    /// a part of the detail.
-    fn is_match(&self, index: u32, query: &str) -> bool {
+    /// How the lowered `query` matches choice `index`: its letters in order in the name (`pa`
+    /// finds `prod-admin`), or a part of the detail; `None` when neither.
+    fn rank(&self, index: u32, query: &str) -> Option<Rank> {
         let (start, name_end, end) = self.bounds[index as usize];
         let name = &self.folded[start as usize..name_end as usize];
-        let mut rest = name.chars();
-        query.chars().all(|q| rest.any(|c| c == q))
-            || self.folded[name_end as usize..end as usize].contains(query)
+        let length = name.chars().count() as u32;
+        let ranked = |class: u8, scatter: i32| {
+            Some(Rank {
+                class,
+                scatter,
+                length,
+            })
+        };
+        if name == query {
+            return ranked(0, 0);
+        }
+        if name.starts_with(query) {
+            return ranked(1, 0);
+        }
+        if let Some(found) = name.find(query) {
+            let before = name[..found].chars().next_back();
+            return ranked(if starts_word(before) { 2 } else { 3 }, 0);
+        }
+        if let Some(scatter) = scattered(name, query) {
+            return ranked(4, scatter);
+        }
+        if self.folded[name_end as usize..end as usize].contains(query) {
+            return ranked(5, 0);
+        }
+        None
+    }
+}
+
+/// How well `query`'s letters lie in `name`, in order (smaller is better: each break in the run
+/// costs, each letter that starts a word earns), or `None` when they are not all there. Two
+/// ways of taking them are tried: as early as they come, and each at the next word start that
+/// has it (so `dro` is taken from dev-random-operator's word starts, not from inside `random`).
+fn scattered(name: &str, query: &str) -> Option<i32> {
+    let letters: Vec<(char, bool)> = name
+        .chars()
+        .scan(None, |previous, c| {
+            let starts = starts_word(*previous);
+            *previous = Some(c);
+            Some((c, starts))
+        })
+        .collect();
+    let take = |prefer_word_starts: bool| -> Option<i32> {
+        let (mut at, mut gaps, mut word_starts, mut last) = (0usize, 0, 0, None::<usize>);
+        for q in query.chars() {
+            let rest = letters.get(at..)?;
+            let next = |only_starts: bool| {
+                rest.iter()
+                    .position(|&(c, starts)| c == q && (starts || !only_starts))
+            };
+            let found = if prefer_word_starts {
+                next(true).or_else(|| next(false))
+            } else {
+                next(false)
+            }?;
+            let position = at + found;
+            if letters[position].1 {
+                word_starts += 1;
+            }
+            if last.is_some_and(|l| l + 1 != position) {
+                gaps += 1;
+            }
+            last = Some(position);
+            at = position + 1;
+        }
+        Some(2 * gaps - 3 * word_starts)
+    };
+    match (take(false), take(true)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -334,11 +433,61 @@ mod tests {
             ["prod-admin", "Staging-Admin"]
         );
         assert_eq!(
+            names(&choices, matcher.matching("production")),
+            ["prod-admin"]
+        );
+        assert_eq!(
             names(&choices, matcher.matching("readonly")),
             ["prod-readonly"]
         );
         assert_eq!(names(&choices, matcher.matching("DÉVE")), ["dev"]);
         assert!(matcher.matching("nothing").is_empty());
+    }
+
+    #[test]
+    fn the_best_match_comes_first() {
+        let listed = [
+            ("admin-tools", ""),
+            ("demo-admin", "the demo's admin"),
+            ("demo-base", ""),
+            ("demo-mfa", "asks for an MFA code"),
+            ("demo-readonly", ""),
+            ("dev-random-operator", ""),
+            ("prod-admin", "Production admin"),
+            ("prod-audit-readonly", ""),
+            ("sandbox-dr", ""),
+        ];
+        let choices: Vec<Choice> = listed
+            .iter()
+            .map(|&(name, detail)| Choice { name, detail })
+            .collect();
+        let mut matcher = Matcher::new(&choices);
+        for (query, first) in [
+            // the whole name, then a prefix
+            ("demo-base", &["demo-base"][..]),
+            ("admin", &["admin-tools", "demo-admin", "prod-admin"]),
+            // a prefix over a run inside, and shorter names first
+            (
+                "demo",
+                &["demo-mfa", "demo-base", "demo-admin", "demo-readonly"],
+            ),
+            // a run starting a word over letters scattered across `demo-`
+            (
+                "dr",
+                &["sandbox-dr", "demo-readonly", "dev-random-operator"],
+            ),
+            // a run inside a word over letters scattered, shorter first
+            ("ro", &["prod-admin", "prod-audit-readonly"]),
+            // letters that start words over the same letters anywhere
+            ("pa", &["prod-admin", "prod-audit-readonly"]),
+            ("dro", &["dev-random-operator", "demo-readonly"]),
+            // a name match before a match in a description
+            ("mfa", &["demo-mfa"]),
+            ("production", &["prod-admin"]),
+        ] {
+            let found = names(&choices, matcher.matching(query));
+            assert_eq!(&found[..first.len()], first, "{query:?}: {found:?}");
+        }
     }
 
     #[test]
@@ -352,7 +501,7 @@ mod tests {
             assert_eq!(typed.matching(query), fresh.as_slice(), "{query:?}");
         }
         // Only queries that extend one another are kept: "d" replaced the "s" ones.
-        let kept: Vec<&str> = typed.levels.iter().map(|(q, _)| q.as_str()).collect();
+        let kept: Vec<&str> = typed.levels.iter().map(|l| l.query.as_str()).collect();
         assert_eq!(kept, ["", "d", "de"]);
     }
 

@@ -41,7 +41,11 @@ pub fn run(args: AssumeArgs) -> Result<()> {
     }
     if let (true, Output::Shell(shell)) = (std::io::stdout().is_terminal(), output) {
         // Secrets printed here would land on the screen and in scrollback, not in the shell.
-        return Err(Failure::usage(setup_explanation(shell)));
+        return Err(Failure::usage(if super::integration_loaded_here(&env) {
+            loaded_explanation(args.target.as_deref())
+        } else {
+            setup_explanation(shell)
+        }));
     }
     let current = env.get("ROLECALL_PROFILE").map(|profile| {
         Recorded {
@@ -147,10 +151,24 @@ fn pick_profile(env: &Env) -> Result<String> {
 fn shell_from_environment(env: &Env) -> Result<Shell> {
     Shell::from_login_shell(&env.get("SHELL").unwrap_or_default()).map_err(|other| {
         Failure::usage(format!(
-            "rolecall speaks bash, zsh and fish, not {}: pass --shell or --json",
+            "rolecall speaks bash, zsh, fish and nushell, not {}: pass --shell or --json",
             printable(&other)
         ))
     })
+}
+
+/// For `rolecall assume X` typed in a shell that has the integration: the function is what
+/// changes the shell.
+fn loaded_explanation(target: Option<&str>) -> String {
+    let example = match target {
+        Some(target) => format!("assume {}", printable(target)),
+        None => "assume".into(),
+    };
+    format!(
+        "`rolecall assume` prints shell code that sets credentials, so it shows nothing on a \
+         terminal.\n  This shell has the integration: run `{example}` (or the name you gave it \
+         with `rolecall init --cmd`)"
+    )
 }
 
 fn setup_explanation(shell: Shell) -> String {

@@ -95,13 +95,19 @@ fn check_environment(report: &mut Report, env: &Env, profile: Option<&str>) {
                         time::format_duration(l)
                     ),
                 ),
-                _ => report.add(
+                Some(l) => report.add(
                     Level::Ok,
                     format!(
                         "this shell holds {} ({} left)",
                         printable(&session.profile),
-                        left.map(time::format_duration)
-                            .unwrap_or_else(|| "no expiry".into())
+                        time::format_duration(l)
+                    ),
+                ),
+                None => report.add(
+                    Level::Ok,
+                    format!(
+                        "this shell holds the long-term keys of {} (they do not expire)",
+                        printable(&session.profile)
                     ),
                 ),
             }
@@ -144,13 +150,7 @@ fn check_environment(report: &mut Report, env: &Env, profile: Option<&str>) {
 }
 
 fn check_integration(report: &mut Report, env: &Env) {
-    // SAFETY: getppid has no preconditions and cannot fail.
-    let parent = unsafe { libc::getppid() };
-    let loaded_here = env
-        .get("ROLECALL_SHELL_PID")
-        .and_then(|p| p.parse::<i32>().ok())
-        == Some(parent);
-    if loaded_here {
+    if super::integration_loaded_here(env) {
         report.add(Level::Ok, "the shell integration is loaded in this shell");
     } else {
         let lines: Vec<String> = Shell::ALL

@@ -58,6 +58,16 @@ pub fn request<'a>(target: &str, flags: &CredentialFlags, env: &'a Env) -> Resul
     })
 }
 
+/// Whether the shell that started this rolecall has the integration loaded: it exports its own
+/// process ID as `ROLECALL_SHELL_PID` when it loads it.
+pub fn integration_loaded_here(env: &Env) -> bool {
+    // SAFETY: getppid has no preconditions and cannot fail.
+    let parent = unsafe { libc::getppid() };
+    env.get("ROLECALL_SHELL_PID")
+        .and_then(|p| p.parse::<i32>().ok())
+        == Some(parent)
+}
+
 /// Writes the whole output at once; a closed pipe ends the command quietly.
 pub fn emit(text: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();

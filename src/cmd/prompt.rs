@@ -57,6 +57,20 @@ pub fn run(args: PromptArgs) -> Result<()> {
 /// to ask again a day later, long after any real change of session.
 const UNCHANGING: i64 = 86_400;
 
+/// A target as the prompt shows it: a profile name as it is, a bare role ARN (which
+/// `ROLECALL_PROFILE` holds whole, for `assume -`) as `role@account`.
+fn shown_target(target: &str) -> String {
+    if !target.starts_with("arn:") {
+        return target.to_string();
+    }
+    let role = crate::session::arn_role_name(target);
+    let account = crate::session::arn_account(target);
+    if role.is_empty() || account.is_empty() {
+        return target.to_string();
+    }
+    format!("{role}@{account}")
+}
+
 /// The format with each placeholder replaced, in one pass over the format: a value is never
 /// searched for placeholders, so a profile named `x{region}` shows as it is.
 fn render(format: &str, state: &EnvSession, left: Option<i64>) -> String {
@@ -67,11 +81,14 @@ fn render(format: &str, state: &EnvSession, left: Option<i64>) -> String {
         rest = &rest[open..];
         let Some(close) = rest.find('}') else { break };
         let value = match &rest[1..close] {
-            "profile" => state.profile.clone(),
+            "profile" => shown_target(&state.profile),
             "region" => state.region.clone().unwrap_or_default(),
             "account" => state.account().unwrap_or("").to_string(),
             "role" => state.role_name().unwrap_or("").to_string(),
-            "left" => left.map(crate::time::format_duration).unwrap_or_default(),
+            // Long-term keys do not expire: the segment says that is what the shell holds.
+            "left" => left
+                .map(crate::time::format_duration)
+                .unwrap_or_else(|| "keys".into()),
             // Local time means reading the time zone database: only when the format asks.
             "expires" => state
                 .expires
@@ -113,6 +130,18 @@ mod tests {
         assert_eq!(render("[{profile} {left}]", &s, Some(-5)), "[prod expired]");
         assert_eq!(render("{nope} {left", &s, None), "{nope} {left");
         assert_eq!(render("{{profile}}", &s, None), "{prod}");
+    }
+
+    #[test]
+    fn a_role_arn_shows_as_role_and_account_and_keys_say_so() {
+        let mut s = state("arn:aws:iam::222222222222:role/ops/admin");
+        assert_eq!(
+            render("[{profile} {left}]", &s, Some(2520)),
+            "[admin@222222222222 42m]"
+        );
+        s.profile = "demo-base".into();
+        s.expires = None;
+        assert_eq!(render("[{profile} {left}]", &s, None), "[demo-base keys]");
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod completions;
 mod console;
 mod doctor;
 mod errors;
+mod first_hour;
 mod hardening;
 mod keys;
 mod nu;
