@@ -360,7 +360,7 @@ fn at_a_terminal_the_prompt_shows_the_countdown_before_the_users_prompt() {
     tmux.wait_for_text("RC> ");
     tmux.line("assume prod-admin");
     let screen = tmux.wait_for("the countdown", |s| {
-        s.contains("[prod-admin 59m] RC> ") || s.contains("[prod-admin 1h00m] RC> ")
+        ["[prod-admin 59m] RC>", "[prod-admin 1h00m] RC>"].contains(&last_line(s))
     });
     assert!(
         screen.contains("prod-admin (eu-west-1) · role admin"),
