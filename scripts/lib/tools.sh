@@ -58,6 +58,48 @@ need_pip_module() {
   "$venv/bin/pip" install --quiet --disable-pip-version-check "${missing[@]}"
 }
 
+# need_npm PREFIX COMMAND=PACKAGE@VERSION...: a command already on PATH is used as it is; the
+# packages of the others are installed with npm under PREFIX, and the directory of each one's
+# executable then joins PATH. That is the native binary a package ships (such as
+# node_modules/@nushell/linux-x64/bin/nu), not npm's node launcher in node_modules/.bin, so the
+# command runs as its own process, signals and all.
+need_npm() {
+  local prefix=$1 pair name found
+  shift
+  for pair in "$@"; do
+    name=${pair%%=*}
+    if command -v "$name" >/dev/null 2>&1; then continue; fi
+    found=$(npm_executable "$prefix" "$name")
+    if [ -z "$found" ]; then
+      if ! command -v npm >/dev/null 2>&1; then
+        echo "npm is needed to install ${pair#*=} (for $name) and is not installed (apt: npm)" >&2
+        return 1
+      fi
+      echo "installing ${pair#*=} into $prefix (npm)" >&2
+      npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "${pair#*=}" >&2
+      found=$(npm_executable "$prefix" "$name")
+      if [ -z "$found" ]; then
+        echo "npm installed ${pair#*=} into $prefix, but no executable $name came with it" >&2
+        return 1
+      fi
+    fi
+    PATH="$PATH:${found%/*}"
+  done
+  export PATH
+}
+
+# npm_executable PREFIX NAME: the executable file NAME in a bin/ directory of a package under
+# PREFIX/node_modules (npm's .bin/ links are no such files), if there is one.
+npm_executable() {
+  find "$1/node_modules" -path "*/bin/$2" -type f -perm -u+x -print -quit 2>/dev/null || true
+}
+
+# need_nushell PREFIX: nushell, from its official release binary in the npm package `nushell`
+# when `nu` is not on PATH; the version the tests are written against.
+need_nushell() {
+  need_npm "$1" nu=nushell@0.115.1
+}
+
 # Starts from no AWS_* or ROLECALL_* variables, so nothing of the caller's session leaks in.
 scrub_aws_environment() {
   local variable

@@ -1,7 +1,7 @@
 //! Quoting for `eval`: one function per dialect that makes any string one inert word. Every
 //! value printed for a shell goes through here, so no profile name or server response can run
-//! code in the user's shell. The property test feeds thousands of hostile strings through real
-//! shells.
+//! code in the user's shell. nushell needs none of it: it gets JSON and applies it as data. The
+//! property test feeds thousands of hostile strings through real shells, nushell included.
 
 use std::fmt::Write;
 
@@ -61,7 +61,9 @@ mod tests {
     use super::*;
 
     /// Thousands of hostile values rendered as exports and evaluated by one real process of each
-    /// shell: every variable must come back byte for byte, and the sentinel must never run.
+    /// shell: every variable must come back byte for byte, and the sentinel must never run. For
+    /// nushell the values are its JSON, applied by the integration's own code (`hide-env`,
+    /// `load-env`), which gets it from a stand-in `rolecall` as it would from the binary.
     #[test]
     fn generated_values_survive_a_real_eval_in_each_shell() {
         let values = hostile::hostile_strings(3000, false);
@@ -75,17 +77,27 @@ mod tests {
             (Shell::Bash, "bash", &["--norc", "--noprofile", "-eu"][..]),
             (Shell::Zsh, "zsh", &["--no-rcs", "-eu"][..]),
             (Shell::Fish, "fish", &["--no-config"][..]),
+            (Shell::Nu, "nu", &["--no-config-file"][..]),
         ] {
             let dir = tempfile::tempdir().unwrap();
+            let rendered = kind.render(&["RC_PROBE_GONE"], &set);
+            let mut path = std::env::var("PATH").unwrap_or_default();
             // Too long for one argument: the shell reads it from a file.
             let script = dir.path().join("script");
-            std::fs::write(&script, kind.render(&["RC_PROBE_GONE"], &set) + "env -0\n").unwrap();
+            let text = match kind {
+                Shell::Nu => {
+                    path = format!("{}:{path}", stand_in_rolecall(dir.path(), &rendered));
+                    nu_integration() + "__rolecall_apply []\n^env -0\n"
+                }
+                _ => rendered + "env -0\n",
+            };
+            std::fs::write(&script, text).unwrap();
             let output = std::process::Command::new(program)
                 .args(args)
                 .arg(&script)
                 .current_dir(dir.path())
                 .env_clear()
-                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .env("PATH", path)
                 .env("RC_PROBE_GONE", "still here")
                 .output()
                 .unwrap_or_else(|e| panic!("{program} must be installed (scripts/test does): {e}"));
@@ -118,6 +130,35 @@ mod tests {
                 "{program}: a sentinel ran"
             );
         }
+    }
+
+    /// nushell's integration as `rolecall init nu` prints it, without the optional parts.
+    fn nu_integration() -> String {
+        Shell::Nu.integration(&super::super::init::Integration {
+            function: "assume",
+            prompt: false,
+            auto_refresh: false,
+            completion_variable: "ROLECALL_COMPLETE",
+            refresh_seconds: 300,
+            prompt_inputs: &[],
+            flags: &[],
+        })
+    }
+
+    /// A `rolecall` in `dir`/bin that prints `output` whatever it is asked; that bin directory.
+    fn stand_in_rolecall(dir: &std::path::Path, output: &str) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let bin = dir.join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        std::fs::write(dir.join("output"), output).unwrap();
+        let program = bin.join("rolecall");
+        std::fs::write(
+            &program,
+            format!("#!/bin/sh\nexec cat '{}'\n", dir.join("output").display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        bin.display().to_string()
     }
 
     #[test]

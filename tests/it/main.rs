@@ -10,6 +10,7 @@ mod errors;
 mod first_hour;
 mod hardening;
 mod keys;
+mod nu;
 mod populate;
 mod server;
 mod shells;

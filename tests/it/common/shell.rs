@@ -1,15 +1,17 @@
-//! The one driver for "run this in bash, zsh or fish with the integration loaded". A `Shell`
-//! says which shell, whether (and with which `rolecall init` flags) the integration is loaded,
-//! and what comes before it; it then runs either non-interactively under strict options
-//! (`run`), as an interactive shell reading lines on its standard input (`interactive`), or at a
-//! terminal of its own (`terminal`, through tmux).
+//! The one driver for "run this in bash, zsh, fish or nushell with the integration loaded". A
+//! `Shell` says which shell, whether (and with which `rolecall init` flags) the integration is
+//! loaded, and what comes before it; it then runs either non-interactively under strict options
+//! (`run`), as an interactive shell reading lines on its standard input (`interactive`, not
+//! nushell), or at a terminal of its own (`terminal`, through tmux).
 
 use super::{require_tool, Run, Tmux, World};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-/// The shells the integration supports.
+/// The shells whose test bodies are POSIX or fish code. nushell ("nu"), the fourth shell the
+/// integration supports, speaks a language of its own, so its tests are apart (tests/it/nu.rs).
 pub const SHELLS: [&str; 3] = ["bash", "zsh", "fish"];
 
 /// A shell of a world, and how the integration is loaded in it.
@@ -28,8 +30,9 @@ pub struct Shell<'w> {
 }
 
 impl<'w> Shell<'w> {
-    /// `name` (bash, zsh or fish) in `world`, the integration loaded without flags; `run` uses
-    /// `bash -eu`, `zsh --no-rcs -eu` and `fish --no-config`.
+    /// `name` (bash, zsh, fish or nu) in `world`, the integration loaded without flags; `run`
+    /// uses `bash -eu`, `zsh --no-rcs -eu`, `fish --no-config` and `nu --no-config-file` (which
+    /// stops at the first failing command of its own accord).
     pub fn new(world: &'w World, name: &'w str) -> Shell<'w> {
         Shell {
             world,
@@ -68,16 +71,18 @@ impl<'w> Shell<'w> {
         self
     }
 
-    /// `run` without `-e` in bash and zsh, for bodies that look at exit statuses themselves.
+    /// `run` without `-e` in bash and zsh, for bodies that look at exit statuses themselves
+    /// (nothing in fish or nushell, whose bodies use `or` and `try`).
     pub fn no_errexit(mut self) -> Shell<'w> {
         self.errexit = false;
         self
     }
 
     /// The shell reads its own configuration files: in `run`, bash and zsh without `--norc`,
-    /// `--noprofile` or `--no-rcs`, and fish without `--no-config` (under which universal
-    /// variables live in memory only); at a `terminal` or `interactive`, fish reads its other
-    /// configuration besides the rc file (bash and zsh read their rc file either way).
+    /// `--noprofile` or `--no-rcs`, fish without `--no-config` (under which universal
+    /// variables live in memory only) and nu without `--no-config-file`; at a `terminal` or
+    /// `interactive`, fish reads its other configuration besides the rc file (bash, zsh and nu
+    /// read their rc files either way).
     pub fn user_config(mut self) -> Shell<'w> {
         self.user_config = true;
         self
@@ -96,6 +101,12 @@ impl<'w> Shell<'w> {
             script.push_str("autoload -Uz compinit; compinit -u -D\n");
         }
         if let Some(flags) = &self.init {
+            if self.name == "nu" {
+                // nushell cannot evaluate text: `source` reads the file when the body is parsed.
+                let file = self.nu_integration_file(flags);
+                script.push_str(&format!("source r#'{}'#\n", file.display()));
+                return script + rest;
+            }
             let flags = if flags.is_empty() {
                 String::new()
             } else {
@@ -107,6 +118,21 @@ impl<'w> Shell<'w> {
             });
         }
         script + rest
+    }
+
+    /// What `rolecall init nu FLAGS` prints, saved in the world's HOME: the file a nu body
+    /// sources, as nushell's autoload directory holds it for a person.
+    fn nu_integration_file(&self, flags: &str) -> PathBuf {
+        let mut args = vec!["init", "nu"];
+        args.extend(flags.split_whitespace());
+        let text = self.world.run(&args).success().stdout;
+        let name: String = flags
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let file = self.world.home().join(format!("rolecall-init{name}.nu"));
+        std::fs::write(&file, text).unwrap();
+        file
     }
 
     fn command(&self) -> Command {
@@ -125,6 +151,8 @@ impl<'w> Shell<'w> {
             ("bash" | "zsh", true) => command.arg(errexit),
             ("fish", false) => command.arg("--no-config"),
             ("fish", true) => &mut command,
+            ("nu", false) => command.arg("--no-config-file"),
+            ("nu", true) => &mut command,
             (other, _) => panic!("no shell {other}"),
         };
         command.arg("-c").arg(self.script(body));
@@ -134,7 +162,12 @@ impl<'w> Shell<'w> {
     /// Writes `rc` after the integration to the shell's rc file in the world's HOME: `.bashrc`,
     /// `.zshrc` (ZDOTDIR is HOME) or `.config/fish/config.fish`; the arguments that make the
     /// shell read it, and only it (fish reads its other configuration too with `user_config`).
+    /// nushell's are two files, written by `nu_config_files`.
     fn rc_file(&self, rc: &str) -> Vec<String> {
+        if self.name == "nu" {
+            self.nu_config_files(rc);
+            return Vec::new();
+        }
         let home = self.world.home();
         let (path, args) = match self.name {
             "bash" => {
@@ -163,10 +196,37 @@ impl<'w> Shell<'w> {
         args
     }
 
+    /// nushell's configuration as a person writes it: `config.nu` (the lines given to `before`,
+    /// then the README's line that saves `rolecall init nu FLAGS` in nushell's vendor autoload
+    /// directory) and `rc` in the user's autoload directory, which nushell reads after the
+    /// vendor's: so `rc` comes after the integration, as in the other shells.
+    fn nu_config_files(&self, rc: &str) {
+        let config_dir = self.world.home().join(".config/nushell");
+        std::fs::create_dir_all(config_dir.join("autoload")).unwrap();
+        let mut config = self.before.clone();
+        if let Some(flags) = &self.init {
+            let flags = if flags.is_empty() {
+                String::new()
+            } else {
+                format!(" {flags}")
+            };
+            config.push_str(&format!(
+                "mkdir ($nu.data-dir | path join \"vendor/autoload\"); rolecall init nu{flags} | \
+                 save -f ($nu.data-dir | path join \"vendor/autoload/rolecall.nu\")\n"
+            ));
+        }
+        std::fs::write(config_dir.join("config.nu"), config).unwrap();
+        std::fs::write(config_dir.join("autoload/rc.nu"), rc).unwrap();
+    }
+
     /// An interactive shell (`-i`) that reads its rc file (the integration, then `rc`), then
     /// `lines` from its standard input: for what only an interactive shell does, such as running
     /// prompt hooks between commands. Prompts and errors arrive on stderr.
     pub fn interactive(&self, rc: &str, lines: &str) -> Run {
+        assert_ne!(
+            self.name, "nu",
+            "nushell reads commands from a terminal: use `terminal`"
+        );
         let mut command = self.command();
         command.args(self.rc_file(rc)).arg("-i");
         if self.name == "zsh" {
@@ -196,7 +256,8 @@ impl<'w> Shell<'w> {
         }
         line.push(self.name.to_string());
         line.extend(self.rc_file(rc).into_iter().map(|arg| quote(&arg)));
-        if self.name != "fish" {
+        // fish and nushell know a terminal when they are given one.
+        if !matches!(self.name, "fish" | "nu") {
             line.push("-i".into());
         }
         Tmux::start(self.world, &line.join(" "))
@@ -204,9 +265,19 @@ impl<'w> Shell<'w> {
 
     /// `assume ARGS` through the integration, from an environment where AWS_PROFILE and
     /// ROLECALL_PROFILE are `kept`: the environment before and after it, stderr (with
-    /// `status=N` when the assume failed) and the time the assume took.
+    /// `status=N` when the assume failed) and the time the assume took. In nushell the
+    /// environment is the whole `$env` record as JSON (closures as their source), without
+    /// `LAST_EXIT_CODE`, which a failed assume sets by design and `status=N` shows.
     pub fn around_assume(&self, args: &str) -> Around {
         let body = match self.name {
+            "nu" => format!(
+                "$env.AWS_PROFILE = 'kept'; $env.ROLECALL_PROFILE = 'kept'\n\
+                 def environment [] {{ $env | reject --optional LAST_EXIT_CODE | to json --serialize --raw }}\n\
+                 print (environment); print '--split--'\n\
+                 print --stderr $\"start=(date now | into int)\"\n\
+                 try {{ assume {args} }} catch {{ print --stderr $\"status=($env.LAST_EXIT_CODE)\" }}\n\
+                 print --stderr $\"end=(date now | into int)\"\nprint --no-newline (environment)"
+            ),
             "fish" => format!(
                 "set -gx AWS_PROFILE kept; set -gx ROLECALL_PROFILE kept\n\
                  env -0; printf '\\n--split--\\n'\necho start=(date +%s%N) >&2\n\
