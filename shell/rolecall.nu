@@ -84,9 +84,13 @@ $env.PROMPT_COMMAND = {||
     let segment = ($env.__rolecall_segment? | default "")
     if ($segment | is-empty) { $drawn } else { $"($segment) ($drawn)" }
 }
-$env.config.hooks.pre_prompt = (
-    $env.config.hooks.pre_prompt? | default [] | append {|| __rolecall_draw }
-)
+# Once, however often the file is loaded.
+if ($env.__rolecall_draws? | is-empty) {
+    $env.config.hooks.pre_prompt = (
+        $env.config.hooks.pre_prompt? | default [] | append {|| __rolecall_draw }
+    )
+    $env.__rolecall_draws = "yes"
+}
 # rolecall:prompt-end
 
 # rolecall:refresh-begin
@@ -110,7 +114,10 @@ def --env __rolecall_refresh [] {
         print --stderr $"rolecall: ($name) was not renewed; run __ROLECALL_CMD__ ($name)"
     }
 }
-$env.config.hooks.pre_execution = (
-    $env.config.hooks.pre_execution? | default [] | append {|| __rolecall_refresh }
-)
+if ($env.__rolecall_refreshes? | is-empty) {
+    $env.config.hooks.pre_execution = (
+        $env.config.hooks.pre_execution? | default [] | append {|| __rolecall_refresh }
+    )
+    $env.__rolecall_refreshes = "yes"
+}
 # rolecall:refresh-end

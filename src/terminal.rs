@@ -137,7 +137,7 @@ impl Drop for RawTerminal {
     }
 }
 
-/// What a person typed at a hidden prompt, or that they gave up (Ctrl-C, Ctrl-D).
+/// What a person typed at a prompt, or that they gave up (Ctrl-C, Ctrl-D).
 pub enum Answer {
     Given(String),
     GaveUp,
@@ -146,10 +146,27 @@ pub enum Answer {
 /// Asks `question` on the terminal and reads one line without showing it: nothing is echoed,
 /// Backspace and Ctrl-U edit, Enter ends. `None` when there is no terminal.
 pub fn ask_hidden(question: &str) -> Option<Answer> {
+    ask(question, false)
+}
+
+/// Asks `question` on the terminal and reads one line, showing what is typed. The terminal is
+/// in raw mode meanwhile, so Ctrl-C is a key rolecall reads (and answers with exit 130) rather
+/// than a signal that kills it: every shell, nushell included, then sees the same status.
+pub fn ask_shown(question: &str) -> Option<Answer> {
+    ask(question, true)
+}
+
+fn ask(question: &str, echo: bool) -> Option<Answer> {
     let mut terminal = RawTerminal::open()?;
     let _ = write!(terminal.tty, "{question}");
     let _ = terminal.tty.flush();
     let mut typed: Vec<u8> = Vec::new();
+    let show = |terminal: &mut RawTerminal, bytes: &[u8]| {
+        if echo {
+            let _ = terminal.tty.write_all(bytes);
+            let _ = terminal.tty.flush();
+        }
+    };
     let answer = loop {
         let Some(byte) = terminal.read_byte() else {
             break Answer::GaveUp;
@@ -158,10 +175,13 @@ pub fn ask_hidden(question: &str) -> Option<Answer> {
             b'\r' | b'\n' => break Answer::Given(String::from_utf8_lossy(&typed).into_owned()),
             0x03 => break Answer::GaveUp,
             0x04 if typed.is_empty() => break Answer::GaveUp,
-            0x7f | 0x08 => {
-                typed.pop();
+            0x7f | 0x08 if typed.pop().is_some() => show(&mut terminal, b"\x08 \x08"),
+            0x15 => {
+                for _ in 0..typed.len() {
+                    show(&mut terminal, b"\x08 \x08");
+                }
+                typed.clear();
             }
-            0x15 => typed.clear(),
             // A terminal's escape sequence (bracketed paste's markers, an arrow key): skipped.
             0x1b => {
                 if let Some(b'[') = terminal.read_byte_soon() {
@@ -172,7 +192,11 @@ pub fn ask_hidden(question: &str) -> Option<Answer> {
                     }
                 }
             }
-            byte if byte >= 0x20 => typed.push(byte),
+            // Printable ASCII only: what a key ID, a secret or an MFA code is made of.
+            byte if (0x20..0x7f).contains(&byte) => {
+                typed.push(byte);
+                show(&mut terminal, &[byte]);
+            }
             _ => {}
         }
     };

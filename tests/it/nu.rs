@@ -354,6 +354,29 @@ fn loading_twice_keeps_the_users_prompt_once() {
 }
 
 #[test]
+fn loading_twice_adds_each_hook_once() {
+    let world = world();
+    let file = world.home().join("again.nu");
+    std::fs::write(
+        &file,
+        world
+            .run(&["init", "nu", "--auto-refresh"])
+            .success()
+            .stdout,
+    )
+    .unwrap();
+    let run = nu(&world)
+        .init("--auto-refresh")
+        .run(&format!(
+            "source r#'{}'#\nprint $\"($env.config.hooks.pre_prompt | length) \
+             ($env.config.hooks.pre_execution | length)\"",
+            file.display()
+        ))
+        .success();
+    assert_eq!(run.stdout.trim(), "1 1");
+}
+
+#[test]
 fn at_a_terminal_the_prompt_shows_the_countdown_before_the_users_prompt() {
     let world = world();
     let tmux = nu(&world).before(USER_PROMPT).terminal("");
@@ -539,10 +562,15 @@ fn ctrl_c_at_the_mfa_prompt_exits_130_and_changes_nothing() {
     tmux.line("assume mfa");
     tmux.wait_for_text("MFA code for arn:aws:iam::000000000000:mfa/ana:");
     tmux.press(&["C-c"]);
+    // rolecall gives the terminal back (dropping what was typed ahead) before the prompt returns.
+    tmux.wait_for("the prompt after Ctrl-C", |s| last_line(s) == "RC>");
     tmux.line(
         "print $\"status=($env.LAST_EXIT_CODE) profile=($env.AWS_PROFILE) session=($env.ROLECALL_PROFILE? | default '').\"",
     );
-    let screen = tmux.wait_for_text("profile=");
+    // The printed line, not the command line that asks for it.
+    let screen = tmux.wait_for("the printed status", |s| {
+        s.lines().any(|line| line.starts_with("status="))
+    });
     assert!(
         screen.contains("status=130 profile=kept session=."),
         "{screen}"
