@@ -209,6 +209,11 @@ impl Matcher {
 /// ways of taking them are tried: as early as they come, and each at the next word start that
 /// has it (so `dro` is taken from dev-random-operator's word starts, not from inside `random`).
 fn scattered(name: &str, query: &str) -> Option<i32> {
+    // Most names do not hold the letters at all: say so before anything is allocated.
+    let mut rest = name.chars();
+    if !query.chars().all(|q| rest.any(|c| c == q)) {
+        return None;
+    }
     let letters: Vec<(char, bool)> = name
         .chars()
         .scan(None, |previous, c| {
