@@ -76,7 +76,14 @@ need_npm() {
         return 1
       fi
       echo "installing ${pair#*=} into $prefix (npm)" >&2
-      npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "${pair#*=}" >&2
+      # Node trusts only its own copy of the public authorities unless told otherwise; behind
+      # a proxy that re-signs HTTPS (as curl, pip and cargo here trust through the system's
+      # store), npm would retry for minutes and fail. Without NODE_EXTRA_CA_CERTS, it trusts
+      # the system's store too.
+      local node_options=${NODE_OPTIONS-}
+      if [ -z "${NODE_EXTRA_CA_CERTS-}" ]; then node_options="$node_options --use-openssl-ca"; fi
+      NODE_OPTIONS=$node_options npm install --prefix "$prefix" --no-audit --no-fund \
+        --loglevel=error "${pair#*=}" >&2
       found=$(npm_executable "$prefix" "$name")
       if [ -z "$found" ]; then
         echo "npm installed ${pair#*=} into $prefix, but no executable $name came with it" >&2
