@@ -6,6 +6,9 @@
 #
 #   scripts/lib/package_test.sh "$(scripts/package)"
 set -euo pipefail
+# dpkg runs ldconfig and start-stop-daemon from the administrator's directories, which a bare
+# environment (a CI runner's) may leave off PATH.
+PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 cd "$(dirname "$0")/../.."
 
 # shellcheck source=scripts/lib/tools.sh
