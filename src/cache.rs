@@ -119,16 +119,20 @@ fn open_entry(dir: &Path, name: &str) -> Option<fs::File> {
     (entry_is_trusted(&meta) && meta.len() <= MAX_ENTRY_BYTES).then_some(file)
 }
 
-/// The cached credentials under `name` when they, and the directory they are in, are ours and
-/// private, the entry is intact and for `key`, and it is good for more than five minutes.
-pub fn read(dir: &Path, name: &str, key: &str, now: i64) -> Option<Credentials> {
+/// The JSON under `name`, when the directory and the file are ours and private and it parses.
+fn read_private<T: serde::de::DeserializeOwned>(dir: &Path, name: &str) -> Option<T> {
     let meta = inspect_directory(dir).ok()??;
     if !owned_by_me_and_private(&meta) {
         return None;
     }
     let file = open_entry(dir, name)?;
-    let entry: Entry =
-        serde_json::from_reader(std::io::BufReader::new(file.take(MAX_ENTRY_BYTES))).ok()?;
+    serde_json::from_reader(std::io::BufReader::new(file.take(MAX_ENTRY_BYTES))).ok()
+}
+
+/// The cached credentials under `name` when they, and the directory they are in, are ours and
+/// private, the entry is intact and for `key`, and it is good for more than five minutes.
+pub fn read(dir: &Path, name: &str, key: &str, now: i64) -> Option<Credentials> {
+    let entry: Entry = read_private(dir, name)?;
     let fresh = entry
         .credentials
         .seconds_left(now)
@@ -173,13 +177,7 @@ struct Note {
 
 /// The note under `name`, when it is trusted like an entry and is for `key`.
 pub fn read_note(dir: &Path, name: &str, key: &str) -> Option<String> {
-    let meta = inspect_directory(dir).ok()??;
-    if !owned_by_me_and_private(&meta) {
-        return None;
-    }
-    let file = open_entry(dir, name)?;
-    let note: Note =
-        serde_json::from_reader(std::io::BufReader::new(file.take(MAX_ENTRY_BYTES))).ok()?;
+    let note: Note = read_private(dir, name)?;
     (note.version == FORMAT_VERSION && note.key == key).then_some(note.value)
 }
 

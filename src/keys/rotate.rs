@@ -94,19 +94,7 @@ pub fn rotate(vault: &Vault, profile: &str, signer: &dyn Fn() -> Result<Signer>)
             "rolecall: created key {} for profile `{shown}`; checking that it works",
             short_id(&created.new.access_key_id)
         );
-        if let Err(why) = works(&sign.region, &created.new, wait).await {
-            let deleted = iam.delete_key(&created.new.access_key_id).await;
-            vault.remove_pending(profile)?;
-            return Err(never_worked(
-                profile,
-                &current,
-                &created.new,
-                &why,
-                deleted.err(),
-            ));
-        }
-        vault.put_key(profile, &created.new)?;
-        finish(vault, profile, &iam, &created).await
+        adopt(vault, profile, &iam, &sign.region, &current, &created, wait).await
     })
 }
 
@@ -147,20 +135,34 @@ fn resume(
     let sign = signer()?;
     let iam = Iam::new(sign.region.as_deref(), &sign.credentials)?;
     crate::aws::net::block_on(async {
-        if let Err(why) = works(&sign.region, &pending.new, wait).await {
-            let deleted = iam.delete_key(&pending.new.access_key_id).await;
-            vault.remove_pending(profile)?;
-            return Err(never_worked(
-                profile,
-                &current,
-                &pending.new,
-                &why,
-                deleted.err(),
-            ));
-        }
-        vault.put_key(profile, &pending.new)?;
-        finish(vault, profile, &iam, &pending).await
+        adopt(vault, profile, &iam, &sign.region, &current, &pending, wait).await
     })
+}
+
+/// Steps 3 and 4: the new key checked with STS; if it never works, deleted again (the old key
+/// stays), else made the profile's and the rotation finished.
+async fn adopt(
+    vault: &Vault,
+    profile: &str,
+    iam: &Iam,
+    region: &Option<String>,
+    current: &StoredKey,
+    rotation: &PendingRotation,
+    wait: Duration,
+) -> Result<()> {
+    if let Err(why) = works(region, &rotation.new, wait).await {
+        let deleted = iam.delete_key(&rotation.new.access_key_id).await;
+        vault.remove_pending(profile)?;
+        return Err(never_worked(
+            profile,
+            current,
+            &rotation.new,
+            &why,
+            deleted.err(),
+        ));
+    }
+    vault.put_key(profile, &rotation.new)?;
+    finish(vault, profile, iam, rotation).await
 }
 
 /// The last steps: the old key deleted in IAM, then the pending record. A failed deletion
