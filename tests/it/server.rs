@@ -163,8 +163,11 @@ fn a_command_asking_across_expiries_gets_renewed_credentials_once_for_requests_a
 #[test]
 fn a_signal_sent_to_rolecall_reaches_the_command_whose_status_is_rolecalls() {
     let world = server_world();
-    let script = "import signal, sys, time\n\
-                  def leave(number, frame):\n    print('got', number, flush=True)\n    sys.exit(5)\n\
+    // The handler writes with os.write: the signal can arrive while `print('ready')` is still
+    // returning (its bytes are already in the pipe), and a print inside it would then be a
+    // reentrant call into stdout's buffer, which Python refuses.
+    let script = "import os, signal, time\n\
+                  def leave(number, frame):\n    os.write(1, b'got %d\\n' % number)\n    os._exit(5)\n\
                   signal.signal(signal.SIGTERM, leave)\nprint('ready', flush=True)\ntime.sleep(30)\n";
     let mut command = world.rolecall(&["exec", "--server", "demo-admin", "--"]);
     command
