@@ -16,8 +16,8 @@ pub struct RawTerminal {
     previous_handlers: Vec<(libc::c_int, libc::sigaction)>,
 }
 
-/// What a signal handler needs to give the terminal back: its descriptor (-1 while no picker is
-/// open) and the mode to restore, written before the descriptor is published.
+/// What a signal handler needs to give the terminal back: its descriptor (-1 while no
+/// `RawTerminal` is open) and the mode to restore, written before the descriptor is published.
 static RESTORE_FD: AtomicI32 = AtomicI32::new(-1);
 static RESTORE_MODE: SavedMode = SavedMode(UnsafeCell::new(MaybeUninit::uninit()));
 
@@ -26,7 +26,7 @@ struct SavedMode(UnsafeCell<MaybeUninit<libc::termios>>);
 // after RESTORE_FD is set.
 unsafe impl Sync for SavedMode {}
 
-/// The signals that end a process whose terminal the picker holds.
+/// The signals that end a process while it holds the terminal in raw mode.
 const ENDING_SIGNALS: [libc::c_int; 4] = [libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGINT];
 
 /// Restores the terminal, then lets the signal end the process as it would have.
@@ -45,7 +45,7 @@ extern "C" fn restore_terminal_and_die(signal: libc::c_int) {
     }
 }
 
-/// Clears what the picker drew and shows the cursor again.
+/// Clears what was drawn below the cursor's line (the picker's rows) and shows the cursor again.
 const CLEAR_AND_SHOW_CURSOR: &[u8] = b"\r\x1b[J\x1b[?25h";
 
 impl RawTerminal {

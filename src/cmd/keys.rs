@@ -35,22 +35,10 @@ fn credentials_path(env: &Env) -> Result<PathBuf> {
         .ok_or_else(|| Failure::usage("no home directory to find ~/.aws/credentials in; set HOME"))
 }
 
-/// The credentials file's text, read under the lock `rewrite` holds (empty when it does not
-/// exist yet).
+/// The credentials file's text, read under the lock a `Rewrite` holds (empty when it does not
+/// exist yet), with the bounds and refusals of every profile file read.
 fn read_locked(path: &Path) -> Result<String> {
-    match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
-            Failure::usage(format!(
-                "{} is not UTF-8 text; save it as UTF-8",
-                printable(&path.to_string_lossy())
-            ))
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-        Err(e) => Err(Failure::usage(format!(
-            "cannot read {}: {e}",
-            printable(&path.to_string_lossy())
-        ))),
-    }
+    Ok(files::read_text(path, "", false)?.unwrap_or_default())
 }
 
 /// Why `profile` cannot take a keyring key, from what the files say of it (both merged, as
@@ -287,17 +275,14 @@ fn import(args: KeysImportArgs) -> Result<()> {
             new_in_keyring: existing.is_none(),
         });
     }
+    if chosen.is_empty() && skipped > 0 {
+        return Err(Failure::usage(format!(
+            "nothing was imported; {shown_path} is unchanged"
+        )));
+    }
     if chosen.is_empty() {
-        if skipped == 0 {
-            eprintln!("rolecall: no profile in {shown_path} has keys; nothing to import");
-        }
-        return if skipped > 0 {
-            Err(Failure::usage(format!(
-                "nothing was imported; {shown_path} is unchanged"
-            )))
-        } else {
-            Ok(())
-        };
+        eprintln!("rolecall: no profile in {shown_path} has keys; nothing to import");
+        return Ok(());
     }
     let program = line::program_word(std::env::var_os("PATH").as_deref())?;
     let undo = |done: &[&Importing]| {

@@ -113,13 +113,8 @@ fn resume(
         short_id(&pending.old_access_key_id),
         short_id(&pending.new.access_key_id)
     );
-    if current.access_key_id == pending.new.access_key_id {
-        // The new key is already the profile's: only the old key's deletion is left.
-        let sign = signer()?;
-        let iam = Iam::new(sign.region.as_deref(), &sign.credentials)?;
-        return crate::aws::net::block_on(finish(vault, profile, &iam, &pending));
-    }
-    if current.access_key_id != pending.old_access_key_id {
+    let adopted = current.access_key_id == pending.new.access_key_id;
+    if !adopted && current.access_key_id != pending.old_access_key_id {
         return Err(Failure::usage(format!(
             "the keyring's key for `{shown}` ({}) is neither the old ({}) nor the new key ({}) \
              of the interrupted rotation; if nothing uses {}, delete it in IAM \
@@ -134,9 +129,19 @@ fn resume(
     }
     let sign = signer()?;
     let iam = Iam::new(sign.region.as_deref(), &sign.credentials)?;
-    crate::aws::net::block_on(async {
-        adopt(vault, profile, &iam, &sign.region, &current, &pending, wait).await
-    })
+    if adopted {
+        // The new key is already the profile's: only the old key's deletion is left.
+        return crate::aws::net::block_on(finish(vault, profile, &iam, &pending));
+    }
+    crate::aws::net::block_on(adopt(
+        vault,
+        profile,
+        &iam,
+        &sign.region,
+        &current,
+        &pending,
+        wait,
+    ))
 }
 
 /// Steps 3 and 4: the new key checked with STS; if it never works, deleted again (the old key

@@ -133,15 +133,22 @@ fn read_config_file(env: &Env, variable: &str, default: &str) -> Result<Option<(
     let Some(path) = file_path(env, variable, default) else {
         return Ok(None);
     };
-    let shown = printable(&path.to_string_lossy());
     let origin = if named.is_some() {
         format!(" (named by {variable})")
     } else {
         String::new()
     };
-    let bytes = match read_bounded(&path) {
+    let text = read_text(&path, &origin, named.is_some())?;
+    Ok(text.map(|text| (path.to_string_lossy().into_owned(), text)))
+}
+
+/// One profile file's text, read as `read_bounded` reads it; `None` when it does not exist and
+/// need not. `origin` follows the path in messages (` (named by AWS_CONFIG_FILE)`).
+pub fn read_text(path: &std::path::Path, origin: &str, must_exist: bool) -> Result<Option<String>> {
+    let shown = printable(&path.to_string_lossy());
+    let bytes = match read_bounded(path) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && named.is_none() => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => return Ok(None),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Failure::usage(format!("{shown}{origin} does not exist")))
         }
@@ -160,7 +167,7 @@ fn read_config_file(env: &Env, variable: &str, default: &str) -> Result<Option<(
             "{shown}{origin} is not UTF-8 text; save it as UTF-8"
         ))
     })?;
-    Ok(Some((path.to_string_lossy().into_owned(), text)))
+    Ok(Some(text))
 }
 
 /// Far beyond any real config (a generated profile per account and role for thousands of

@@ -2,14 +2,11 @@
 //! typed where the function was meant, and what the prompt shows for sessions that are not a
 //! profile's role (long-term keys, a bare role ARN).
 
-use crate::common::{Shell, World, BASE_KEYS};
-
-const CONFIG: &str = "[profile base]\nregion = eu-west-1\n\
-[profile prod-admin]\nrole_arn = arn:aws:iam::111111111111:role/admin\nsource_profile = base\n";
+use crate::common::{Shell, World, BASE_KEYS, ONE_HOP};
 
 fn world() -> World {
     let world = World::with_moto();
-    world.write_config(CONFIG);
+    world.write_config(ONE_HOP);
     world.write_credentials(BASE_KEYS);
     world
 }
@@ -19,10 +16,10 @@ fn rolecall_assume_at_a_terminal_points_to_the_function_when_the_shell_has_it() 
     let world = world();
     let loaded = Shell::new(&world, "bash").before("PS1='RC$ '").terminal("");
     loaded.wait_for_text("RC$");
-    loaded.line("rolecall assume prod-admin");
+    loaded.line("rolecall assume demo-admin");
     let screen = loaded.wait_for_text("shows nothing on a terminal");
     assert!(
-        screen.contains("This shell has the integration: run `assume prod-admin`"),
+        screen.contains("This shell has the integration: run `assume demo-admin`"),
         "{screen}"
     );
     assert!(!screen.contains("Add this line"), "{screen}");
@@ -32,7 +29,7 @@ fn rolecall_assume_at_a_terminal_points_to_the_function_when_the_shell_has_it() 
         .before("PS1='RC$ '")
         .terminal("");
     bare.wait_for_text("RC$");
-    bare.line("rolecall assume prod-admin");
+    bare.line("rolecall assume demo-admin");
     let screen = bare.wait_for_text("shows nothing on a terminal");
     assert!(
         screen.contains("Add this line to ~/.bashrc") && !screen.contains("This shell has"),

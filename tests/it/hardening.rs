@@ -4,7 +4,7 @@
 use crate::common::fake_sts::{Behaviour, FakeSts};
 use crate::common::shell::Around;
 use crate::common::{
-    self, environment_of, eval_assume, Moto, Run, Shell, World, BASE_KEYS, SHELLS,
+    self, environment_of, eval_assume, require_tool, Moto, Run, Shell, World, BASE_KEYS, SHELLS,
 };
 use std::time::Duration;
 
@@ -33,6 +33,8 @@ fn assert_failed_alone(around: &Around, what: &str, status: &str, message: &str)
         around.before, around.after,
         "{what}: the environment changed"
     );
+    // The comparison saw the environment (the driver sets ROLECALL_PROFILE=kept first).
+    assert!(around.before.contains("kept"), "{what}: {}", around.before);
     assert!(
         around.elapsed < TIMEOUT + SLACK,
         "{what}: took {:?}",
@@ -42,7 +44,7 @@ fn assert_failed_alone(around: &Around, what: &str, status: &str, message: &str)
 
 #[test]
 fn a_failed_assume_gives_its_message_in_time_and_leaves_the_environment_byte_for_byte() {
-    // In each shell: an unknown profile, a refused port, and access denied.
+    // In each shell, nushell included: an unknown profile, a refused port, and access denied.
     let config_only = world_at("http://127.0.0.1:9");
     let refused = world_at(&format!("http://127.0.0.1:{}", common::free_port()));
     let denied_sts = FakeSts::start(Behaviour::sts_error(
@@ -52,7 +54,10 @@ fn a_failed_assume_gives_its_message_in_time_and_leaves_the_environment_byte_for
     ));
     let denied = world_at(&denied_sts.endpoint);
     let mut longest = Duration::ZERO;
-    for shell in SHELLS {
+    for shell in SHELLS.into_iter().chain(["nu"]) {
+        if shell == "nu" {
+            require_tool("nu");
+        }
         for (world, target, status, message) in [
             (
                 &config_only,
