@@ -10,6 +10,13 @@ function __rolecall_assume
     set -l __rolecall_status $status
     if test $__rolecall_status -eq 0
         string join \n -- $__rolecall_out | source
+        # A universal profile variable is every fish's, so assume leaves it in place; beside
+        # the keys, the AWS SDK for JavaScript would sign with that profile instead.
+        for __rolecall_name in AWS_PROFILE AWS_DEFAULT_PROFILE
+            if set -q -U $__rolecall_name; and set -q AWS_ACCESS_KEY_ID
+                echo "rolecall: warning: the universal $__rolecall_name is exported beside the keys, and the AWS SDK for JavaScript signs with that profile instead; erase it with `set -e -U $__rolecall_name`" >&2
+            end
+        end
     end
     return $__rolecall_status
 end

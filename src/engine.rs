@@ -97,7 +97,6 @@ fn session_of(chain: &ProfileChain, request: &Request, credentials: Credentials)
     Session {
         credentials,
         target: chain.target.clone(),
-        profile: chain.profile.clone(),
         role_arn: chain.role_arn().map(String::from),
         region: chain.region.clone(),
         source_profile: request
@@ -106,6 +105,13 @@ fn session_of(chain: &ProfileChain, request: &Request, credentials: Credentials)
             .clone()
             .filter(|_| chain.profile.is_none()),
         origin,
+        // A variable the person set wins over the profile's setting, as in every SDK.
+        settings: chain
+            .settings
+            .iter()
+            .filter(|(variable, _)| request.env.get_os(variable).is_none())
+            .cloned()
+            .collect(),
     }
 }
 
@@ -262,6 +268,7 @@ mod tests {
         ProfileChain {
             target: "t".into(),
             profile: Some("t".into()),
+            settings: Vec::new(),
             base: Base::Static {
                 profile: "base".into(),
                 credentials: Credentials {

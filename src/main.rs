@@ -51,6 +51,7 @@ fn main() {
     if let Some(args) = prompt_arguments(std::env::args_os()) {
         return finish(cmd::prompt::run(args));
     }
+    session::forget_exported_settings();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => exit_on_parse_error(error),

@@ -48,8 +48,6 @@ pub struct Session {
     pub credentials: Credentials,
     /// What the user asked for: a profile name or a role ARN.
     pub target: String,
-    /// Set when the target is a profile, so AWS_PROFILE can name it.
-    pub profile: Option<String>,
     /// The role the credentials belong to; none for a profile that assumes no role.
     pub role_arn: Option<String>,
     pub region: Option<String>,
@@ -57,6 +55,9 @@ pub struct Session {
     /// so `assume -` can come back the same way.
     pub source_profile: Option<String>,
     pub origin: Origin,
+    /// The target profile's settings that other tools read from variables too
+    /// (`PROFILE_SETTINGS`), as (variable, value): what `AWS_PROFILE` would have carried to them.
+    pub settings: Vec<(&'static str, String)>,
 }
 
 /// Where a session's credentials come from, as far as AWS sign-in cares: only a role's
@@ -82,6 +83,8 @@ pub const MANAGED_VARIABLES: &[&str] = &[
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
     "AWS_CREDENTIAL_EXPIRATION",
+    // Never set: beside keys, the AWS SDK for JavaScript v3 takes a named profile over them and
+    // would sign as a session of its own. Unset so none lingers from elsewhere.
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
     "ROLECALL_PROFILE",
@@ -89,7 +92,71 @@ pub const MANAGED_VARIABLES: &[&str] = &[
     "ROLECALL_EXPIRES",
     "ROLECALL_SOURCE_PROFILE",
     "ROLECALL_PREVIOUS",
+    SETTINGS_VARIABLE,
 ];
+
+/// Profile settings the AWS CLI and SDKs also read from a variable, as (setting, variable). With
+/// no `AWS_PROFILE` beside the keys, an assume exports the target profile's own as variables, so
+/// other tools still get them. A variable the person set themselves is left alone: it wins over
+/// a profile's setting in every SDK, so it would have won over `AWS_PROFILE` too.
+pub const PROFILE_SETTINGS: &[(&str, &str)] = &[
+    ("ca_bundle", "AWS_CA_BUNDLE"),
+    ("endpoint_url", "AWS_ENDPOINT_URL"),
+    (
+        "ignore_configured_endpoint_urls",
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    ),
+    ("retry_mode", "AWS_RETRY_MODE"),
+    ("max_attempts", "AWS_MAX_ATTEMPTS"),
+    ("defaults_mode", "AWS_DEFAULTS_MODE"),
+    ("output", "AWS_DEFAULT_OUTPUT"),
+    ("cli_pager", "AWS_PAGER"),
+    ("use_fips_endpoint", "AWS_USE_FIPS_ENDPOINT"),
+    ("use_dualstack_endpoint", "AWS_USE_DUALSTACK_ENDPOINT"),
+    ("sts_regional_endpoints", "AWS_STS_REGIONAL_ENDPOINTS"),
+    (
+        "request_checksum_calculation",
+        "AWS_REQUEST_CHECKSUM_CALCULATION",
+    ),
+    (
+        "response_checksum_validation",
+        "AWS_RESPONSE_CHECKSUM_VALIDATION",
+    ),
+    ("account_id_endpoint_mode", "AWS_ACCOUNT_ID_ENDPOINT_MODE"),
+    ("sdk_ua_app_id", "AWS_SDK_UA_APP_ID"),
+];
+
+/// Names the `PROFILE_SETTINGS` variables the last assume set, space-separated, so the next one
+/// (or `--unset`) removes exactly those and leaves a person's own alone.
+pub const SETTINGS_VARIABLE: &str = "ROLECALL_SETTINGS";
+
+/// The setting variables an earlier assume set in this environment: only names of
+/// `PROFILE_SETTINGS`, whatever else the variable holds.
+pub fn exported_settings(env: &crate::env::Env) -> Vec<&'static str> {
+    let listed = env.get(SETTINGS_VARIABLE).unwrap_or_default();
+    PROFILE_SETTINGS
+        .iter()
+        .map(|(_, variable)| *variable)
+        .filter(|variable| listed.split(' ').any(|name| name == *variable))
+        .collect()
+}
+
+/// Every variable an assume removes from this environment before it sets its own: the managed
+/// ones and the settings an earlier assume exported.
+pub fn variables_to_unset(env: &crate::env::Env) -> Vec<&'static str> {
+    let mut names = MANAGED_VARIABLES.to_vec();
+    names.extend(exported_settings(env));
+    names
+}
+
+/// Takes the settings an earlier assume exported out of this process's environment, before
+/// anything reads it: they were that session's, not this command's (rolecall's own calls would
+/// otherwise go to the last profile's `endpoint_url`, and a child would inherit them).
+pub fn forget_exported_settings() {
+    for variable in exported_settings(&crate::env::Env::Process) {
+        std::env::remove_var(variable);
+    }
+}
 
 impl Session {
     /// One line for a person: `prod-admin (eu-west-1) · role prod-admin in 222222222222 ·
@@ -138,9 +205,7 @@ impl Session {
         if let Some(expires) = creds.expires {
             vars.push(("AWS_CREDENTIAL_EXPIRATION", crate::time::rfc3339(expires)));
         }
-        if let Some(profile) = &self.profile {
-            vars.push(("AWS_PROFILE", profile.clone()));
-        }
+        vars.extend(self.settings.iter().cloned());
         vars.push(("ROLECALL_PROFILE", self.target.clone()));
         if let Some(role_arn) = &self.role_arn {
             vars.push(("ROLECALL_ROLE_ARN", role_arn.clone()));
@@ -153,6 +218,10 @@ impl Session {
         }
         if let Some(previous) = previous {
             vars.push(("ROLECALL_PREVIOUS", previous.to_string()));
+        }
+        if !self.settings.is_empty() {
+            let names: Vec<&str> = self.settings.iter().map(|(name, _)| *name).collect();
+            vars.push((SETTINGS_VARIABLE, names.join(" ")));
         }
         vars
     }
@@ -181,11 +250,11 @@ mod tests {
                 expires,
             },
             target: "prod-admin".into(),
-            profile: Some("prod-admin".into()),
             role_arn: Some("arn:aws:iam::222222222222:role/ops/admin".into()),
             region: Some("eu-west-1".into()),
             source_profile: None,
             origin: Origin::FirstHop,
+            settings: vec![("AWS_DEFAULT_OUTPUT", "table".into())],
         }
     }
 
@@ -202,20 +271,24 @@ mod tests {
                 "AWS_REGION",
                 "AWS_DEFAULT_REGION",
                 "AWS_CREDENTIAL_EXPIRATION",
-                "AWS_PROFILE",
+                "AWS_DEFAULT_OUTPUT",
                 "ROLECALL_PROFILE",
                 "ROLECALL_ROLE_ARN",
                 "ROLECALL_EXPIRES",
                 "ROLECALL_PREVIOUS",
+                "ROLECALL_SETTINGS",
             ]
         );
         let get = |name: &str| vars.iter().find(|(n, _)| *n == name).unwrap().1.clone();
         assert_eq!(get("AWS_CREDENTIAL_EXPIRATION"), "2026-11-29T17:42:00Z");
         assert_eq!(get("ROLECALL_EXPIRES"), "1795974120");
         assert_eq!(get("ROLECALL_PREVIOUS"), "dev");
+        assert_eq!(get("ROLECALL_SETTINGS"), "AWS_DEFAULT_OUTPUT");
+        // What this session sets, the next assume in the shell it made unsets.
+        let after = crate::env::Env::of(&[("ROLECALL_SETTINGS", &get("ROLECALL_SETTINGS"))]);
         for (name, _) in &vars {
             assert!(
-                MANAGED_VARIABLES.contains(name),
+                variables_to_unset(&after).contains(name),
                 "{name} is not unset by the next assume"
             );
         }
@@ -228,12 +301,34 @@ mod tests {
         let names: Vec<&str> = keys.variables(None).iter().map(|(n, _)| *n).collect();
         assert!(!names.contains(&"AWS_SESSION_TOKEN") && !names.contains(&"ROLECALL_EXPIRES"));
         let mut arn = session(Some("t"), Some(10));
-        arn.profile = None;
         arn.target = "arn:aws:iam::222222222222:role/x".into();
         arn.source_profile = Some("base".into());
+        arn.settings.clear();
         let vars = arn.variables(None);
-        assert!(!vars.iter().any(|(n, _)| *n == "AWS_PROFILE"));
+        assert!(!vars
+            .iter()
+            .any(|(n, _)| n.starts_with("AWS_") && n.ends_with("PROFILE")));
+        assert!(!vars.iter().any(|(n, _)| *n == "ROLECALL_SETTINGS"));
         assert!(vars.contains(&("ROLECALL_SOURCE_PROFILE", "base".to_string())));
+    }
+
+    #[test]
+    fn only_setting_variables_listed_by_an_earlier_assume_are_unset() {
+        let env = crate::env::Env::of(&[(
+            "ROLECALL_SETTINGS",
+            "AWS_CA_BUNDLE PATH HOME AWS_PAGER AWS_CA_BUNDLEX",
+        )]);
+        assert_eq!(exported_settings(&env), ["AWS_CA_BUNDLE", "AWS_PAGER"]);
+        let unset = variables_to_unset(&env);
+        assert!(unset.contains(&"AWS_PROFILE") && unset.contains(&"AWS_CA_BUNDLE"));
+        assert!(!unset.contains(&"PATH") && !unset.contains(&"AWS_ENDPOINT_URL"));
+        let settings: Vec<&str> = PROFILE_SETTINGS.iter().map(|(_, v)| *v).collect();
+        for variable in &settings {
+            assert!(
+                !MANAGED_VARIABLES.contains(variable),
+                "{variable} would be taken from a person who set it"
+            );
+        }
     }
 
     #[test]

@@ -75,15 +75,7 @@ need_npm() {
         echo "npm is needed to install ${pair#*=} (for $name) and is not installed (apt: npm)" >&2
         return 1
       fi
-      echo "installing ${pair#*=} into $prefix (npm)" >&2
-      # Node trusts only its own copy of the public authorities unless told otherwise; behind
-      # a proxy that re-signs HTTPS (as curl, pip and cargo here trust through the system's
-      # store), npm would retry for minutes and fail. Without NODE_EXTRA_CA_CERTS, it trusts
-      # the system's store too.
-      local node_options=${NODE_OPTIONS-}
-      if [ -z "${NODE_EXTRA_CA_CERTS-}" ]; then node_options="$node_options --use-openssl-ca"; fi
-      NODE_OPTIONS=$node_options npm install --prefix "$prefix" --no-audit --no-fund \
-        --loglevel=error "${pair#*=}" >&2
+      npm_install "$prefix" "${pair#*=}"
       found=$(npm_executable "$prefix" "$name")
       if [ -z "$found" ]; then
         echo "npm installed ${pair#*=} into $prefix, but no executable $name came with it" >&2
@@ -93,6 +85,38 @@ need_npm() {
     PATH="$PATH:${found%/*}"
   done
   export PATH
+}
+
+# npm_install PREFIX SPEC...: npm install of the packages SPEC under PREFIX, quietly.
+npm_install() {
+  local prefix=$1
+  shift
+  echo "installing $* into $prefix (npm)" >&2
+  # Node trusts only its own copy of the public authorities unless told otherwise; behind a
+  # proxy that re-signs HTTPS (as curl, pip and cargo here trust through the system's store),
+  # npm would retry for minutes and fail. Without NODE_EXTRA_CA_CERTS, it trusts the system's
+  # store too.
+  local node_options=${NODE_OPTIONS-}
+  if [ -z "${NODE_EXTRA_CA_CERTS-}" ]; then node_options="$node_options --use-openssl-ca"; fi
+  NODE_OPTIONS=$node_options npm install --prefix "$prefix" --no-audit --no-fund \
+    --loglevel=error "$@" >&2
+}
+
+# need_node_modules PREFIX NAME@VERSION...: JavaScript libraries a test drives, installed with
+# npm under PREFIX unless each is already there at exactly that version.
+need_node_modules() {
+  local prefix=$1 missing=() spec have
+  shift
+  for spec in "$@"; do
+    have=$(node -p "require('$prefix/node_modules/${spec%@*}/package.json').version" 2>/dev/null) || true
+    [ "$have" = "${spec##*@}" ] || missing+=("$spec")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "npm is needed to install ${missing[*]} and is not installed (apt: npm)" >&2
+    return 1
+  fi
+  npm_install "$prefix" "${missing[@]}"
 }
 
 # npm_executable PREFIX NAME: the executable file NAME in a bin/ directory of a package under

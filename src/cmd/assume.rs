@@ -4,7 +4,7 @@
 use crate::cli::AssumeArgs;
 use crate::env::Env;
 use crate::error::{printable, Failure, Result};
-use crate::session::MANAGED_VARIABLES;
+use crate::session::variables_to_unset;
 use crate::shell::{Output, Shell};
 use crate::{engine, time};
 use std::io::IsTerminal;
@@ -18,7 +18,7 @@ pub fn run(args: AssumeArgs) -> Result<()> {
         (false, None) => Output::Shell(shell_from_environment(&env)?),
     };
     if args.unset {
-        return super::emit(&output.render(MANAGED_VARIABLES, &[]));
+        return super::emit(&output.render(&variables_to_unset(&env), &[]));
     }
     if args.console_flags.any() && !args.console {
         return Err(Failure::usage(
@@ -74,7 +74,7 @@ pub fn run(args: AssumeArgs) -> Result<()> {
         current
     };
     let variables = session.variables(previous.as_deref());
-    super::emit(&output.render(MANAGED_VARIABLES, &variables))?;
+    super::emit(&output.render(&variables_to_unset(&env), &variables))?;
     if !args.quiet {
         // A closed stderr must not turn a done assume into a failure.
         use std::io::Write;

@@ -120,15 +120,19 @@ fn check_environment(report: &mut Report, env: &Env, profile: Option<&str>) {
         (_, false) => report.add(Level::Ok, "no credentials in this shell's environment"),
     }
     if keys {
-        if let Some(aws_profile) = env.get("AWS_PROFILE") {
-            let from_rolecall = rolecall.as_ref().is_some_and(|s| s.profile == aws_profile);
-            if !from_rolecall {
+        // The AWS SDK for JavaScript v3 takes a named profile over the keys beside it, so
+        // one program would sign as another session than the prompt shows.
+        for variable in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"] {
+            if let Some(named) = env.get(variable) {
                 report.add(
                     Level::Warn,
                     format!(
-                        "AWS_PROFILE={} is set, but the keys in the environment win over it: \
-                         run assume {0} to make them agree",
-                        printable(&aws_profile)
+                        "{variable}={} is set beside the keys in the environment: the AWS \
+                         SDK for JavaScript v3 (the AWS CDK, Serverless, most Node tools) uses \
+                         that profile instead of the keys, while the AWS CLI, botocore and the \
+                         Rust, Go and Java SDKs use the keys; run `unset {variable}` (assume \
+                         unsets it too)",
+                        printable(&named)
                     ),
                 );
             }
@@ -139,8 +143,8 @@ fn check_environment(report: &mut Report, env: &Env, profile: Option<&str>) {
                 report.add(
                     Level::Warn,
                     format!(
-                        "tools given --profile {} still use the keys in the environment first; \
-                         run assume {0}, or assume --unset",
+                        "the keys in this shell's environment are not those of {}: every tool \
+                         run without --profile signs with them; run assume {0}, or assume --unset",
                         printable(named)
                     ),
                 );

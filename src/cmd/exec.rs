@@ -2,7 +2,7 @@
 
 use crate::cli::ExecArgs;
 use crate::error::{printable, Failure, Kind, Result};
-use crate::session::MANAGED_VARIABLES;
+use crate::session::variables_to_unset;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
@@ -21,7 +21,7 @@ pub fn run(args: ExecArgs) -> Result<()> {
         .ok_or_else(|| Failure::usage("name a command to run after --"))?;
     let mut command = Command::new(program);
     command.args(rest);
-    for name in MANAGED_VARIABLES {
+    for name in variables_to_unset(&env) {
         command.env_remove(name);
     }
     let Some(margin) = margin else {
@@ -40,7 +40,6 @@ pub fn run(args: ExecArgs) -> Result<()> {
                     | "AWS_SECRET_ACCESS_KEY"
                     | "AWS_SESSION_TOKEN"
                     | "AWS_CREDENTIAL_EXPIRATION"
-                    | "AWS_PROFILE"
             )
         })
         .collect();

@@ -145,6 +145,8 @@ pub struct ProfileChain {
     pub hops: Vec<Hop>,
     pub mfa_serial: Option<String>,
     pub region: Option<String>,
+    /// The target profile's settings other tools read from variables too, as (variable, value).
+    pub settings: Vec<(&'static str, String)>,
 }
 
 impl ProfileChain {
@@ -251,11 +253,14 @@ impl Profiles {
                     hops: Vec::new(),
                     mfa_serial: None,
                     region: None,
+                    settings: Vec::new(),
                 }
             }
         };
         chain.target = arn.to_string();
         chain.profile = None;
+        // A role ARN is no profile's session: the source's settings stay the source's.
+        chain.settings.clear();
         chain.hops.push(Hop {
             role_arn: arn.to_string(),
             session_name: default_session_name(env),
@@ -310,6 +315,7 @@ impl Profiles {
             hops,
             mfa_serial,
             region: self.region_along(&visited),
+            settings: self.settings_of(start),
         })
     }
 

@@ -61,6 +61,20 @@ impl Profiles {
     }
 }
 
+impl Profiles {
+    /// The settings of `name` other tools also read from variables (`PROFILE_SETTINGS`), as
+    /// (variable, value): its own, not its source profile's, as `AWS_PROFILE` would give them.
+    pub fn settings_of(&self, name: &str) -> Vec<(&'static str, String)> {
+        let Some(profile) = self.profile(name) else {
+            return Vec::new();
+        };
+        crate::session::PROFILE_SETTINGS
+            .iter()
+            .filter_map(|(setting, variable)| Some((*variable, non_empty(profile.get(setting))?)))
+            .collect()
+    }
+}
+
 /// A profile's setting, trimmed, when it has one that is not empty.
 pub fn non_empty(value: Option<&str>) -> Option<String> {
     value

@@ -62,13 +62,13 @@ fn foreign_keys_overriding_a_profile_and_a_missing_integration_are_warned_about(
     );
     assert!(
         run.stdout
-            .contains("warn    AWS_PROFILE=demo-admin is set, but the keys in the environment win"),
+            .contains("warn    AWS_PROFILE=demo-admin is set beside the keys in the environment: the AWS SDK for JavaScript v3"),
         "{}",
         run.stdout
     );
     assert!(
         run.stdout
-            .contains("warn    tools given --profile demo-admin still use the keys"),
+            .contains("warn    the keys in this shell's environment are not those of demo-admin"),
         "{}",
         run.stdout
     );

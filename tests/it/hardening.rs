@@ -521,11 +521,7 @@ fn fish_universal_variables_outlive_assume_and_unset() {
     let moto = Moto::start();
     let world = world_at(&moto.endpoint);
     // Not --no-config: universal variables are kept only with it off.
-    let fish_run = |shell: Shell, script: &str| {
-        let run = shell.user_config().run(script).success();
-        assert!(!run.stderr.contains("rolecall:"), "{}", run.stderr);
-        run
-    };
+    let fish_run = |shell: Shell, script: &str| shell.user_config().run(script).success();
     let fish = || Shell::new(&world, "fish");
     fish_run(
         fish().bare(),
@@ -533,14 +529,26 @@ fn fish_universal_variables_outlive_assume_and_unset() {
     );
     let session = fish_run(
         fish(),
-        "assume demo-admin\necho \"during=$AWS_PROFILE\"\n\
+        "assume demo-admin\necho \"during=$AWS_PROFILE $AWS_DEFAULT_REGION\"\n\
          assume --unset\necho \"after=$AWS_PROFILE $AWS_DEFAULT_REGION\"",
     );
+    // The session's region shadows the universal one; the universal profile cannot be
+    // shadowed without a value every SDK would refuse, so assume says what it does.
     assert!(
-        session.stdout.contains("during=demo-admin\n"),
+        session.stdout.contains("during=dev eu-west-1\n"),
         "{}",
         session.stdout
     );
+    assert!(
+        session.stderr.contains(
+            "rolecall: warning: the universal AWS_PROFILE is exported beside the keys, and the \
+             AWS SDK for JavaScript signs with that profile instead; erase it with `set -e -U \
+             AWS_PROFILE`"
+        ),
+        "{}",
+        session.stderr
+    );
+    assert_eq!(session.stderr.matches("rolecall: warning").count(), 1);
     assert!(
         session.stdout.contains("after=dev us-west-2\n"),
         "{}",

@@ -503,6 +503,27 @@ fn add_creates_the_section_and_the_aws_cli_signs_through_its_line() {
 }
 
 #[test]
+fn the_javascript_sdk_signs_with_the_keyring_key_through_the_line() {
+    let world = KeysWorld::new();
+    world.add("ana", &world.ana);
+    let js = common::JsCaller::find();
+    let mut command = js.command(&world.world, Some("ana"));
+    command
+        .envs(world.environment())
+        .env("AWS_ENDPOINT_URL_STS", &world.moto.endpoint);
+    // moto checks every signature by now: only ana's real secret gets an answer.
+    let run = Run::of(command).success();
+    let answer = common::JsCaller::answer(&run);
+    assert_eq!(
+        answer["signedWith"],
+        world.ana.id.as_str(),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(answer["arn"], format!("arn:aws:iam::{ACCOUNT}:user/ana"));
+}
+
+#[test]
 fn add_adds_the_line_to_an_existing_section() {
     let world = KeysWorld::new();
     world

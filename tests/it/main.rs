@@ -12,6 +12,7 @@ mod hardening;
 mod keys;
 mod nu;
 mod populate;
+mod sdks;
 mod server;
 mod shells;
 mod sso;

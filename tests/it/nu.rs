@@ -62,7 +62,8 @@ fn assume_through_the_command_sets_what_the_bash_function_sets() {
     // Stale values assume must clear, and an earlier target it must remember.
     let bash = Shell::new(&world, "bash")
         .run(
-            "export AWS_SECURITY_TOKEN=stale AWS_DEFAULT_PROFILE=stale ROLECALL_PROFILE=older\n\
+            "export AWS_SECURITY_TOKEN=stale AWS_DEFAULT_PROFILE=stale AWS_PROFILE=stale \
+             ROLECALL_PROFILE=older\n\
              assume prod-admin\nenv -0",
         )
         .success();
@@ -70,6 +71,7 @@ fn assume_through_the_command_sets_what_the_bash_function_sets() {
     let in_nu = nu(&world)
         .run(
             "$env.AWS_SECURITY_TOKEN = 'stale'; $env.AWS_DEFAULT_PROFILE = 'stale'\n\
+             $env.AWS_PROFILE = 'stale'\n\
              $env.ROLECALL_PROFILE = 'older'\nassume prod-admin\n^env -0",
         )
         .success();
@@ -88,10 +90,9 @@ fn assume_through_the_command_sets_what_the_bash_function_sets() {
         !from_nu.contains_key("AWS_SECURITY_TOKEN"),
         "stale token kept"
     );
-    assert!(
-        !from_nu.contains_key("AWS_DEFAULT_PROFILE"),
-        "stale profile kept"
-    );
+    for name in common::NEVER_SET {
+        assert!(!from_nu.contains_key(name), "{name} beside the keys");
+    }
     assert!(
         in_nu
             .stderr

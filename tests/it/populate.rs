@@ -428,7 +428,7 @@ fn two_thousand_accounts_become_six_thousand_profiles_that_rolecall_and_botocore
         .success()
         .json();
     assert_eq!(json["AWS_ACCESS_KEY_ID"], ACCESS_KEY_ID);
-    assert_eq!(json["AWS_PROFILE"], profile);
+    assert_eq!(json["ROLECALL_PROFILE"], profile);
     assert_eq!(json["AWS_REGION"], "eu-west-1");
     assert_eq!(
         populate.credential_calls().last().unwrap(),

@@ -171,6 +171,7 @@ fn assume_sets_exactly_the_designed_variables_in_each_shell() {
         let body = [
             export(shell, "AWS_SECURITY_TOKEN", "stale"),
             export(shell, "AWS_DEFAULT_PROFILE", "stale"),
+            export(shell, "AWS_PROFILE", "stale"),
             export(shell, "ROLECALL_PROFILE", "older"),
             export(
                 shell,
@@ -212,10 +213,9 @@ fn assume_sets_exactly_the_designed_variables_in_each_shell() {
             !env.contains_key("AWS_SECURITY_TOKEN"),
             "{shell}: stale token kept"
         );
-        assert!(
-            !env.contains_key("AWS_DEFAULT_PROFILE"),
-            "{shell}: stale profile kept"
-        );
+        for name in common::NEVER_SET {
+            assert!(!env.contains_key(name), "{shell}: {name} beside the keys");
+        }
 
         // Through the function of the integration.
         let run = Shell::new(&world, shell)
@@ -230,7 +230,7 @@ fn assume_sets_exactly_the_designed_variables_in_each_shell() {
             );
         }
         assert_eq!(env["ROLECALL_PROFILE"], "prod-admin");
-        assert_eq!(env["AWS_PROFILE"], "prod-admin");
+        assert!(!env.contains_key("AWS_PROFILE"), "{shell}: AWS_PROFILE set");
         assert_eq!(env["AWS_REGION"], "eu-west-1");
         assert!(run
             .stderr

@@ -74,7 +74,8 @@ fn an_sso_profile_exports_the_role_credentials_the_portal_gives_for_the_cached_l
     assert_eq!(json["AWS_ACCESS_KEY_ID"], ACCESS_KEY_ID);
     assert_eq!(json["AWS_SECRET_ACCESS_KEY"], "portal-secret");
     assert_eq!(json["AWS_SESSION_TOKEN"], "portal-token");
-    assert_eq!(json["AWS_PROFILE"], "sso-dev");
+    assert_eq!(json["ROLECALL_PROFILE"], "sso-dev");
+    assert!(json.get("AWS_PROFILE").is_none());
     assert_eq!(json["AWS_REGION"], "eu-west-1");
     let expires: i64 = json["ROLECALL_EXPIRES"].as_str().unwrap().parse().unwrap();
     let left = expires - chrono::Utc::now().timestamp();
@@ -359,6 +360,35 @@ fn botocore_refreshes_the_token_rolecall_wrote_and_so_does_assume() {
         renewed["accessToken"].as_str().unwrap()
     );
     assert!(renewed.get("refreshToken").is_some());
+}
+
+#[test]
+fn the_javascript_sdk_refreshes_the_token_rolecall_wrote_and_assume_reads_its_file() {
+    let sso = sso_world();
+    let js = common::JsCaller::find();
+    Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).success();
+    let first = sso.token("corp")["accessToken"].clone();
+    sso.expire_token("corp");
+    // The SDK resolves the SSO profile itself: it refreshes the token and writes the file back.
+    let mut command = js.command(&sso.world, Some("sso-dev"));
+    command
+        .env("AWS_ENDPOINT_URL_SSO", &sso.portal.endpoint)
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", &sso.portal.endpoint);
+    let run = Run::of(command).success();
+    assert_eq!(common::JsCaller::answer(&run)["signedWith"], ACCESS_KEY_ID);
+    let by_sdk = sso.token("corp");
+    assert_ne!(
+        by_sdk["accessToken"], first,
+        "the SDK did not refresh the file"
+    );
+    // rolecall takes the file as the SDK left it: no refresh of its own, the SDK's token used.
+    let refreshes = sso.portal.calls_to("/token").len();
+    Run::of(sso.rolecall(&["assume", "--json", "--no-input", "sso-dev"])).success();
+    assert_eq!(sso.portal.calls_to("/token").len(), refreshes);
+    assert_eq!(
+        sso.portal_calls().last().unwrap().1,
+        by_sdk["accessToken"].as_str().unwrap()
+    );
 }
 
 #[test]

@@ -83,6 +83,48 @@ pub fn test_python() -> PathBuf {
     python
 }
 
+/// The AWS SDK for JavaScript v3 that scripts/test installs (ROLECALL_TEST_NODE_MODULES, else
+/// target/js-sdk/node_modules), a client rolecall did not write, and `tests/it/js/caller.cjs`:
+/// its default chain's GetCallerIdentity, printed as `{signedWith, arn, environmentKey}`.
+pub struct JsCaller {
+    /// NODE_PATH for node to find the SDK.
+    pub node_path: String,
+    pub caller: PathBuf,
+}
+
+impl JsCaller {
+    pub fn find() -> JsCaller {
+        require_tool("node");
+        let node_path = std::env::var("ROLECALL_TEST_NODE_MODULES").unwrap_or_else(|_| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/target/js-sdk/node_modules").to_string()
+        });
+        assert!(
+            Path::new(&node_path).join("@aws-sdk/client-sts").is_dir(),
+            "the AWS SDK for JavaScript v3 is not installed in {node_path} (scripts/test installs it)"
+        );
+        JsCaller {
+            node_path,
+            caller: Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/js/caller.cjs"),
+        }
+    }
+
+    /// node running the caller in `world`, with `profile` as AWS_PROFILE when given.
+    pub fn command(&self, world: &World, profile: Option<&str>) -> Command {
+        let mut command = world.command("node");
+        command.arg(&self.caller).env("NODE_PATH", &self.node_path);
+        if let Some(profile) = profile {
+            command.env("AWS_PROFILE", profile);
+        }
+        command
+    }
+
+    /// What the caller printed: the key it signed with, the caller's ARN, the key exported.
+    pub fn answer(run: &Run) -> serde_json::Value {
+        let line = run.stdout.lines().find(|line| line.starts_with('{'));
+        serde_json::from_str(line.unwrap_or_else(|| panic!("no answer: {run:?}"))).unwrap()
+    }
+}
+
 /// moto_server on a free loopback port, stopped when dropped.
 pub struct Moto {
     child: Child,
@@ -284,6 +326,7 @@ impl World {
 }
 
 /// A finished process, with its output as text.
+#[derive(Debug)]
 pub struct Run {
     pub status: Option<i32>,
     pub stdout: String,
@@ -391,14 +434,13 @@ pub fn expected_session_name() -> String {
 
 /// The variables the design says an assume of a profile target sets (ROLECALL_PREVIOUS aside,
 /// which needs an earlier target), restated here so tests check the code against the design.
-pub const DESIGN_VARIABLES: [&str; 10] = [
+pub const DESIGN_VARIABLES: [&str; 9] = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
     "AWS_CREDENTIAL_EXPIRATION",
-    "AWS_PROFILE",
     "ROLECALL_PROFILE",
     "ROLECALL_ROLE_ARN",
     "ROLECALL_EXPIRES",
@@ -437,8 +479,12 @@ pub fn logging_browser(world: &World, log: &Path) -> PathBuf {
     script
 }
 
+/// The variables the design says are never beside the keys: the AWS SDK for JavaScript v3 would
+/// take the profile they name over the keys.
+pub const NEVER_SET: [&str; 2] = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"];
+
 /// Every variable the design says assume sets or clears.
-pub const MANAGED_VARIABLES: [&str; 14] = [
+pub const MANAGED_VARIABLES: [&str; 15] = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
@@ -453,6 +499,7 @@ pub const MANAGED_VARIABLES: [&str; 14] = [
     "ROLECALL_EXPIRES",
     "ROLECALL_SOURCE_PROFILE",
     "ROLECALL_PREVIOUS",
+    "ROLECALL_SETTINGS",
 ];
 
 /// A base profile and a one-hop role from it, `demo-admin`.
