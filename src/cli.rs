@@ -125,9 +125,26 @@ pub enum SsoCommand {
 
 #[derive(Debug, Args)]
 pub struct SsoPopulateArgs {
-    /// The [sso-session NAME] whose grants to write (default: the config's only sso-session)
+    /// An Identity Center start URL (https://NAME.awsapps.com/start): the sso-session that has
+    /// it, written first when the config has none
+    #[arg(value_name = "START_URL", conflicts_with = "all")]
+    pub start_url: Option<String>,
+    /// The [sso-session NAME] whose grants to write (default: the config's only sso-session);
+    /// with a start URL, the name of its new session
     #[arg(long, value_name = "NAME")]
     pub sso_session: Option<String>,
+    /// The Identity Center's region, for a start URL no sso-session has yet
+    #[arg(long, value_name = "REGION", requires = "start_url", add = ArgValueCandidates::new(crate::complete::regions))]
+    pub sso_region: Option<String>,
+    /// Every [sso-session] of the config, one after the other
+    #[arg(long, conflicts_with = "sso_session")]
+    pub all: bool,
+    /// When a login is needed: log in with a device code instead of a redirect
+    #[arg(long)]
+    pub device_code: bool,
+    /// When a login is needed: print the page to open, and open no browser
+    #[arg(long)]
+    pub no_browser: bool,
     /// Profile names: a template over {account_name}, {account_id}, {role_name} and {session}
     #[arg(long, value_name = "TEMPLATE", default_value = crate::sso::populate::DEFAULT_TEMPLATE)]
     pub name: String,
@@ -158,8 +175,21 @@ pub struct SsoWhich {
 
 #[derive(Debug, Args)]
 pub struct SsoLoginArgs {
-    #[command(flatten)]
-    pub which: SsoWhich,
+    /// The profile whose login it is (default: $AWS_PROFILE, else the only sso-session), or an
+    /// Identity Center start URL (https://…), whose sso-session is written first when the
+    /// config has none
+    #[arg(value_name = "PROFILE|START_URL", add = ArgValueCompleter::new(crate::complete::profiles))]
+    pub target: Option<String>,
+    /// The profile, as the AWS CLI spells it
+    #[arg(long = "profile", value_name = "PROFILE", conflicts_with = "target")]
+    pub profile_flag: Option<String>,
+    /// An [sso-session NAME] of the config instead of a profile; with a start URL, the name of
+    /// its new session
+    #[arg(long, value_name = "NAME", conflicts_with = "profile_flag")]
+    pub sso_session: Option<String>,
+    /// The Identity Center's region, for a start URL no sso-session has yet
+    #[arg(long, value_name = "REGION", requires = "target", add = ArgValueCandidates::new(crate::complete::regions))]
+    pub sso_region: Option<String>,
     /// Log in with a device code (a verification page and a code) instead of a redirect
     #[arg(long)]
     pub device_code: bool,

@@ -112,7 +112,17 @@ fn session_of(chain: &ProfileChain, request: &Request, credentials: Credentials)
             .filter(|(variable, _)| request.env.get_os(variable).is_none())
             .cloned()
             .collect(),
+        login_expires: login_expires(chain, request.env),
     }
+}
+
+/// When the Identity Center login behind an SSO-based chain ends: its token's expiry.
+fn login_expires(chain: &ProfileChain, env: &Env) -> Option<i64> {
+    let Base::Sso { login, .. } = &chain.base else {
+        return None;
+    };
+    let path = crate::sso::token_path(env, login).ok()?;
+    crate::sso::token::read(&path).map(|token| token.expires())
 }
 
 /// Long-term keys never go into the cache; only credentials that expire by themselves do.

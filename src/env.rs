@@ -79,6 +79,9 @@ pub struct EnvSession {
     pub role_arn: Option<String>,
     pub region: Option<String>,
     pub expires: Option<i64>,
+    /// When the Identity Center login behind the session ends (its token's expiry at the
+    /// assume), for an SSO-based session.
+    pub login_expires: Option<i64>,
 }
 
 impl EnvSession {
@@ -90,6 +93,7 @@ impl EnvSession {
         "AWS_CREDENTIAL_EXPIRATION",
         "AWS_REGION",
         "AWS_DEFAULT_REGION",
+        "ROLECALL_LOGIN_EXPIRES",
     ];
 
     /// The rolecall session in this environment, if any.
@@ -105,6 +109,9 @@ impl EnvSession {
                     env.get("AWS_CREDENTIAL_EXPIRATION")
                         .and_then(|t| crate::time::parse_rfc3339(&t))
                 }),
+            login_expires: env
+                .get("ROLECALL_LOGIN_EXPIRES")
+                .and_then(|e| e.parse().ok()),
         })
     }
 

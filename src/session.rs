@@ -58,6 +58,8 @@ pub struct Session {
     /// The target profile's settings that other tools read from variables too
     /// (`PROFILE_SETTINGS`), as (variable, value): what `AWS_PROFILE` would have carried to them.
     pub settings: Vec<(&'static str, String)>,
+    /// For a session from an Identity Center login: when that login's token expires.
+    pub login_expires: Option<i64>,
 }
 
 /// Where a session's credentials come from, as far as AWS sign-in cares: only a role's
@@ -92,6 +94,7 @@ pub const MANAGED_VARIABLES: &[&str] = &[
     "ROLECALL_EXPIRES",
     "ROLECALL_SOURCE_PROFILE",
     "ROLECALL_PREVIOUS",
+    "ROLECALL_LOGIN_EXPIRES",
     SETTINGS_VARIABLE,
 ];
 
@@ -219,6 +222,9 @@ impl Session {
         if let Some(previous) = previous {
             vars.push(("ROLECALL_PREVIOUS", previous.to_string()));
         }
+        if let Some(login_expires) = self.login_expires {
+            vars.push(("ROLECALL_LOGIN_EXPIRES", login_expires.to_string()));
+        }
         if !self.settings.is_empty() {
             let names: Vec<&str> = self.settings.iter().map(|(name, _)| *name).collect();
             vars.push((SETTINGS_VARIABLE, names.join(" ")));
@@ -255,6 +261,7 @@ mod tests {
             source_profile: None,
             origin: Origin::FirstHop,
             settings: vec![("AWS_DEFAULT_OUTPUT", "table".into())],
+            login_expires: None,
         }
     }
 

@@ -429,6 +429,7 @@ fn check_online(report: &mut Report, env: &Env) {
             role_arn: None,
             region: env.region(),
             expires: None,
+            login_expires: None,
         })
     }) else {
         report.add(

@@ -34,7 +34,7 @@ pub fn run(args: PromptArgs) -> Result<()> {
         Some(l) if l < WARN_SECONDS => Some("33"),
         _ => None,
     };
-    let text = Shell::prompt_text(args.shell, &render(&args.format, &state, left));
+    let text = Shell::prompt_text(args.shell, &render(&args.format, &state, left, now));
     let use_colour =
         env.get("NO_COLOR").is_none() && (args.shell.is_some() || std::io::stdout().is_terminal());
     let mut out = match colour.filter(|_| use_colour) {
@@ -45,8 +45,16 @@ pub fn run(args: PromptArgs) -> Result<()> {
         None => text + "\n",
     };
     if args.shell.is_some() {
-        let changes_in = left
-            .and_then(crate::time::next_change)
+        // The login's minutes tick too, when the format shows them.
+        let login_left = state
+            .login_expires
+            .filter(|_| args.format.contains("{login}"))
+            .map(|e| e.saturating_sub(now));
+        let changes_in = [left, login_left]
+            .into_iter()
+            .flatten()
+            .filter_map(crate::time::next_change)
+            .min()
             .unwrap_or(UNCHANGING);
         out.push_str(&format!("{}\n", now + changes_in));
     }
@@ -73,7 +81,7 @@ fn shown_target(target: &str) -> String {
 
 /// The format with each placeholder replaced, in one pass over the format: a value is never
 /// searched for placeholders, so a profile named `x{region}` shows as it is.
-fn render(format: &str, state: &EnvSession, left: Option<i64>) -> String {
+fn render(format: &str, state: &EnvSession, left: Option<i64>, now: i64) -> String {
     let mut out = String::with_capacity(format.len() + state.profile.len());
     let mut rest = format;
     while let Some(open) = rest.find('{') {
@@ -93,6 +101,11 @@ fn render(format: &str, state: &EnvSession, left: Option<i64>) -> String {
             "expires" => state
                 .expires
                 .map(crate::time::local_clock)
+                .unwrap_or_default(),
+            // The Identity Center login's own time left; nothing for other sessions.
+            "login" => state
+                .login_expires
+                .map(|e| crate::time::format_duration(e.saturating_sub(now)))
                 .unwrap_or_default(),
             _ => {
                 out.push('{');
@@ -117,6 +130,7 @@ mod tests {
             role_arn: Some("arn:aws:iam::222222222222:role/ops/admin".into()),
             region: Some("eu-west-1".into()),
             expires: Some(1000),
+            login_expires: None,
         }
     }
 
@@ -124,31 +138,48 @@ mod tests {
     fn placeholders() {
         let s = state("prod");
         assert_eq!(
-            render("{profile} {account} {role} {region} {left}", &s, Some(2520)),
+            render(
+                "{profile} {account} {role} {region} {left}",
+                &s,
+                Some(2520),
+                0
+            ),
             "prod 222222222222 admin eu-west-1 42m"
         );
-        assert_eq!(render("[{profile} {left}]", &s, Some(-5)), "[prod expired]");
-        assert_eq!(render("{nope} {left", &s, None), "{nope} {left");
-        assert_eq!(render("{{profile}}", &s, None), "{prod}");
+        assert_eq!(
+            render("[{profile} {left}]", &s, Some(-5), 0),
+            "[prod expired]"
+        );
+        assert_eq!(render("{nope} {left", &s, None, 0), "{nope} {left");
+        assert_eq!(render("{{profile}}", &s, None, 0), "{prod}");
+        assert_eq!(render("[{login}]", &s, None, 0), "[]");
+        let sso = EnvSession {
+            login_expires: Some(7 * 3600 + 60),
+            ..state("sso-dev")
+        };
+        assert_eq!(render("{profile} {login}", &sso, None, 60), "sso-dev 7h00m");
     }
 
     #[test]
     fn a_role_arn_shows_as_role_and_account_and_keys_say_so() {
         let mut s = state("arn:aws:iam::222222222222:role/ops/admin");
         assert_eq!(
-            render("[{profile} {left}]", &s, Some(2520)),
+            render("[{profile} {left}]", &s, Some(2520), 0),
             "[admin@222222222222 42m]"
         );
         s.profile = "demo-base".into();
         s.expires = None;
-        assert_eq!(render("[{profile} {left}]", &s, None), "[demo-base keys]");
+        assert_eq!(
+            render("[{profile} {left}]", &s, None, 0),
+            "[demo-base keys]"
+        );
     }
 
     #[test]
     fn placeholders_in_values_stay_text() {
         let s = state("x{region}{left}");
         assert_eq!(
-            render("[{profile} {left}]", &s, Some(60)),
+            render("[{profile} {left}]", &s, Some(60), 0),
             "[x{region}{left} 1m]"
         );
     }

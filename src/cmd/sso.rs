@@ -6,6 +6,7 @@ use crate::env::Env;
 use crate::error::{printable, Failure, Result};
 use crate::profile::{Profiles, SsoLogin};
 use crate::sso::login::Choices;
+use crate::sso::populate::Template;
 
 pub fn run(command: SsoCommand) -> Result<()> {
     match command {
@@ -17,8 +18,35 @@ pub fn run(command: SsoCommand) -> Result<()> {
 
 fn login(args: SsoLoginArgs) -> Result<()> {
     let env = Env::Process;
-    let profiles = Profiles::load(&env)?;
-    let (login, _) = chosen(&profiles, &env, &args.which)?;
+    let login = match args.target.as_deref().filter(|t| is_start_url(t)) {
+        Some(url) => {
+            let session = session_of_url(
+                &env,
+                url,
+                args.sso_region.as_deref(),
+                args.sso_session.as_deref(),
+            )?;
+            Profiles::load(&env)?.sso_login_of_session(&session)?
+        }
+        None => {
+            if args.sso_region.is_some() {
+                return Err(Failure::usage(
+                    "--sso-region goes with a start URL (https://…), for its new sso-session",
+                ));
+            }
+            if args.target.is_some() && args.sso_session.is_some() {
+                return Err(Failure::usage(
+                    "name a profile or an --sso-session, not both",
+                ));
+            }
+            let which = SsoWhich {
+                profile: args.target,
+                profile_flag: args.profile_flag,
+                sso_session: args.sso_session,
+            };
+            chosen(&Profiles::load(&env)?, &env, &which)?.0
+        }
+    };
     let choices = Choices {
         device_code: args.device_code,
         open_browser: !args.no_browser,
@@ -30,6 +58,36 @@ fn login(args: SsoLoginArgs) -> Result<()> {
         crate::time::local_clock(token.expires())
     );
     Ok(())
+}
+
+/// A command-line word that is a start URL rather than a profile name: no profile name the
+/// AWS tools read holds `://`.
+fn is_start_url(word: &str) -> bool {
+    word.contains("://")
+}
+
+/// The sso-session of the config that has start URL `url`, written first when there is none
+/// (and said so).
+fn session_of_url(
+    env: &Env,
+    url: &str,
+    region: Option<&str>,
+    name: Option<&str>,
+) -> Result<String> {
+    use crate::sso::start::{ensure_session, StartUrl};
+    let url = StartUrl::parse(url).map_err(Failure::usage)?;
+    let session = ensure_session(env, &url, region, name)?;
+    if session.written {
+        let path = crate::profile::files::config_path(env)
+            .map(|p| printable(&p.to_string_lossy()))
+            .unwrap_or_default();
+        eprintln!(
+            "rolecall: wrote [sso-session {}] for {} to {path}",
+            printable(&session.name),
+            printable(&url.text)
+        );
+    }
+    Ok(session.name)
 }
 
 fn logout(args: SsoLogoutArgs) -> Result<()> {
@@ -73,29 +131,94 @@ fn logout(args: SsoLogoutArgs) -> Result<()> {
     Ok(())
 }
 
-/// Writes the profiles of every account × role the sso-session's login is granted into its
-/// block of the config file. Everything that can be refused (the template, the region, a config
-/// that does not parse, a broken block) is refused before the portal is asked; the portal's
-/// listing is done before the file is locked, and the file is read again under the lock, so a
-/// listing that fails changes nothing and two populates never interleave.
+/// `sso populate`: the sessions the person named (a start URL's, written first when new;
+/// `--all`; or one), each populated in turn with a summary line of its own. With `--all`, one
+/// session that fails does not keep the others.
 fn populate(args: SsoPopulateArgs) -> Result<()> {
-    use crate::profile::{block, files, index::ProfileIndex};
-    use crate::sso::populate::{profiles as generated_profiles, Plan, Template};
     let env = Env::Process;
     let template = Template::parse(&args.name).map_err(Failure::usage)?;
     if let Some(region) = &args.region {
         crate::profile::validate::check_region(region)?;
     }
-    // One read serves the checks before the listing; the file is read again under the lock.
-    let first_read = files::config_files(&env)?;
-    let profiles = Profiles::from_files(&first_read)?;
-    let session = match args.sso_session {
-        Some(session) => session,
-        None => only_session(&profiles)?,
+    let sessions = if args.all {
+        let profiles = Profiles::load(&env)?;
+        let all: Vec<String> = profiles
+            .sso_sessions()
+            .into_iter()
+            .map(String::from)
+            .collect();
+        if all.is_empty() {
+            return Err(Failure::usage(NO_SESSION));
+        }
+        all
+    } else if let Some(url) = &args.start_url {
+        vec![session_of_url(
+            &env,
+            url,
+            args.sso_region.as_deref(),
+            args.sso_session.as_deref(),
+        )?]
+    } else {
+        match &args.sso_session {
+            Some(session) => vec![session.clone()],
+            None => vec![only_session(&Profiles::load(&env)?)?],
+        }
     };
+    let choices = Choices {
+        device_code: args.device_code,
+        open_browser: !args.no_browser,
+    };
+    let mut first_failure = None;
+    for session in &sessions {
+        match populate_session(&env, session, &template, &args, &choices) {
+            Ok(()) => {}
+            Err(failure) if args.all => {
+                eprintln!(
+                    "rolecall: sso-session {}: {}",
+                    printable(session),
+                    crate::error::printable_lines(&failure.message)
+                );
+                first_failure.get_or_insert(failure.kind);
+            }
+            Err(failure) => return Err(failure),
+        }
+    }
+    match first_failure {
+        // Said above, each in its turn; the exit status is the first one's.
+        Some(kind) => Err(Failure {
+            kind,
+            message: String::new(),
+            code: None,
+        }),
+        None => Ok(()),
+    }
+}
+
+const NO_SESSION: &str = "there is no [sso-session …] in your config to populate from: run \
+    `rolecall sso populate https://NAME.awsapps.com/start --sso-region REGION` to write one";
+
+/// Writes the profiles of every account × role the sso-session's login is granted into its
+/// block of the config file, logging in first when the login is missing or over. Everything
+/// that can be refused (the region, a config that does not parse, a broken block) is refused
+/// before the portal is asked; the portal's listing is done before the file is locked, and the
+/// file is read again under the lock, so a listing that fails changes nothing and two
+/// populates never interleave.
+fn populate_session(
+    env: &Env,
+    session: &str,
+    template: &Template,
+    args: &SsoPopulateArgs,
+    choices: &Choices,
+) -> Result<()> {
+    use crate::profile::{block, files, index::ProfileIndex};
+    use crate::sso::populate::{profiles as generated_profiles, Plan};
+    // One read serves the checks before the listing; the file is read again under the lock.
+    let first_read = files::config_files(env)?;
+    let profiles = Profiles::from_files(&first_read)?;
+    let session = session.to_string();
     let login = profiles.sso_login_of_session(&session)?;
-    let region = args.region.unwrap_or_else(|| login.region.clone());
-    let config_path = files::config_path(&env).ok_or_else(|| {
+    let region = args.region.clone().unwrap_or_else(|| login.region.clone());
+    let config_path = files::config_path(env).ok_or_else(|| {
         Failure::usage("no home directory and no AWS_CONFIG_FILE: nowhere to write the profiles")
     })?;
     let shown_path = printable(&config_path.to_string_lossy());
@@ -111,8 +234,9 @@ fn populate(args: SsoPopulateArgs) -> Result<()> {
 
     let mut progress = Progress::new();
     let grants = crate::aws::net::block_on(async {
-        crate::sso::ensure_login(&env, &login, &format!("--sso-session {session}"), true).await?;
-        let token = crate::sso::usable_token(&env, &login).ok_or_else(|| {
+        let words = format!("--sso-session {session}");
+        crate::sso::log_in_unless_fresh(env, &login, choices, &words).await?;
+        let token = crate::sso::usable_token(env, &login).ok_or_else(|| {
             Failure::aws(format!(
                 "no usable token for {}; run `rolecall sso login --sso-session {}`",
                 login.describe(),
@@ -131,14 +255,14 @@ fn populate(args: SsoPopulateArgs) -> Result<()> {
     } else {
         Some(block::Rewrite::begin(&config_path).map_err(Failure::local)?)
     };
-    let index = ProfileIndex::build(files::config_files(&env)?);
+    let index = ProfileIndex::build(files::config_files(env)?);
     files::parse_attributed(&index.files)?;
     let text = config_text(&index.files);
     let found = block::find(&text, &session).map_err(broken_block)?;
     let outside = block::names_outside(&index, found.as_ref().map(|b| &b.range))
         .into_iter()
         .collect();
-    let (generated, skipped) = generated_profiles(&grants, &template, &session, &region);
+    let (generated, skipped) = generated_profiles(&grants, template, &session, &region);
     let old = found.as_ref().map(|b| b.sections.as_slice()).unwrap_or(&[]);
     if args.prune && grants.is_empty() && !old.is_empty() {
         // More likely a portal's bad moment than an organisation that took every role away.
@@ -172,10 +296,7 @@ fn populate(args: SsoPopulateArgs) -> Result<()> {
 fn only_session(profiles: &Profiles) -> Result<String> {
     match profiles.sso_sessions().as_slice() {
         [only] => Ok(only.to_string()),
-        [] => Err(Failure::usage(
-            "there is no [sso-session …] in your config to populate from: add one (sso_start_url, \
-             sso_region) and run `rolecall sso login --sso-session NAME`",
-        )),
+        [] => Err(Failure::usage(NO_SESSION)),
         many => Err(Failure::usage(format!(
             "name the sso-session to populate from with --sso-session: {}",
             printable(&many.join(", "))

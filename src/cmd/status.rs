@@ -32,7 +32,7 @@ pub fn run(args: StatusArgs) -> Result<()> {
         .flatten();
     if args.json {
         let document = json!({
-            "sso_login_expiration": sso_login.as_ref().map(|(_, expires)| time::rfc3339(*expires)),
+            "sso_login_expiration": sso_login.as_ref().map(|(_, expires, _)| time::rfc3339(*expires)),
             "profile": state.profile,
             "role_arn": state.role_arn,
             "account": state.account(),
@@ -65,13 +65,18 @@ pub fn run(args: StatusArgs) -> Result<()> {
             );
             row("left", &time::format_duration(left));
         }
-        if let Some((what, expires)) = &sso_login {
+        if let Some((what, expires, renewable)) = &sso_login {
             row(
                 "sso",
                 &format!(
-                    "{what}, login until {} ({})",
+                    "{what}, login until {} ({} left{})",
                     time::local_clock(*expires),
-                    time::format_duration(expires - now)
+                    time::format_duration(expires - now),
+                    if *renewable {
+                        "; renewed silently with its refresh token"
+                    } else {
+                        ""
+                    }
                 ),
             );
         }
@@ -92,16 +97,20 @@ pub fn run(args: StatusArgs) -> Result<()> {
     }
 }
 
-/// For a session from an SSO profile (directly or down its chain): the login in words and when
-/// its token expires.
-fn sso_login_expiry(env: &Env, profile: &str) -> Option<(String, i64)> {
+/// For a session from an SSO profile (directly or down its chain): the login in words, when its
+/// token expires, and whether a refresh token renews it.
+fn sso_login_expiry(env: &Env, profile: &str) -> Option<(String, i64, bool)> {
     let profiles = crate::profile::Profiles::load(env).ok()?;
     let chain = profiles.chain(env, profile, &Default::default()).ok()?;
     let crate::profile::Base::Sso { login, .. } = chain.base else {
         return None;
     };
     let token = crate::sso::token::read(&crate::sso::token_path(env, &login).ok()?)?;
-    Some((login.describe(), token.expires()))
+    Some((
+        login.describe(),
+        token.expires(),
+        token.refresh_token.is_some(),
+    ))
 }
 
 /// An exit status of 1, with a message unless `-q`.

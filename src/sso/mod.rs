@@ -7,6 +7,7 @@ pub mod login;
 pub mod oidc;
 pub mod populate;
 pub mod portal;
+pub mod start;
 pub mod token;
 
 use crate::aws::net::{checked_endpoint, overall_timeout, SSO_ENDPOINT_VARIABLES};
@@ -76,6 +77,34 @@ pub async fn log_in(env: &Env, login: &SsoLogin, choices: &Choices) -> Result<To
     let token = token_from(login, &registration, issued, None);
     token::write(&path, &token).map_err(Failure::local)?;
     Ok(token)
+}
+
+/// For a command the person ran to use a login (`sso populate`): a fresh token as it is, an
+/// old one renewed silently, else a login as `sso login` makes it, when someone can answer it:
+/// a terminal, a `$BROWSER` of theirs, or a page they asked to be shown (`--device-code`,
+/// `--no-browser`). A script with none of those is told how instead of left waiting.
+pub async fn log_in_unless_fresh(
+    env: &Env,
+    login: &SsoLogin,
+    choices: &Choices,
+    command_words: &str,
+) -> Result<()> {
+    if fresh_token(env, login).is_some() || refresh(env, login).await?.is_some() {
+        return Ok(());
+    }
+    use std::io::IsTerminal;
+    let someone_there = std::io::stderr().is_terminal()
+        || env.get_os("BROWSER").is_some()
+        || choices.device_code
+        || !choices.open_browser;
+    if !someone_there {
+        return Err(Failure::aws(format!(
+            "the SSO login of {} has expired or was never made: run `rolecall sso login {}`",
+            login.describe(),
+            printable(command_words)
+        )));
+    }
+    log_in(env, login, choices).await.map(drop)
 }
 
 /// What a registration is made for: the flow and its grants, and the login's own settings.

@@ -16,4 +16,5 @@ mod sdks;
 mod server;
 mod shells;
 mod sso;
+mod sso_start;
 mod tls;
