@@ -4,12 +4,18 @@
 //! 127.0.0.1, so a job that outlives one session's hour asks again and gets credentials the
 //! engine renewed. The token is fresh for each run; the endpoint goes when the command ends.
 
+mod held;
+mod peer;
+
 use crate::engine::Request;
 use crate::error::{printable, Failure, Result};
 use crate::session::{Credentials, Session};
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::{Response, StatusCode};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Credentials handed out have at least this long left; older ones are renewed first. The
@@ -19,9 +25,14 @@ const DEFAULT_MARGIN_SECONDS: i64 = 5 * 60;
 /// The variable that changes the margin (seconds), for tests and for roles of short sessions.
 pub const MARGIN_VARIABLE: &str = "ROLECALL_SERVER_MARGIN";
 
-/// A request is read within this long and this size, or dropped.
-const READ_LIMIT: Duration = Duration::from_secs(5);
-const MOST_REQUEST_BYTES: u64 = 16 * 1024;
+/// A connection is read, answered and closed within this long, however slowly its bytes come.
+const CONNECTION_DEADLINE: Duration = Duration::from_secs(5);
+/// The most bytes of a request's head (hyper's smallest buffer), and of connections at once:
+/// the SDKs ask once per client, and more than this at once is an attack, dropped on accept.
+const MOST_REQUEST_BYTES: usize = 8 * 1024;
+const MOST_CONNECTIONS: usize = 64;
+/// How long accepting pauses after a failure such as EMFILE, rather than spinning on it.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// The renewal margin: `ROLECALL_SERVER_MARGIN` seconds, else 5 minutes.
 pub fn margin() -> Result<i64> {
@@ -48,120 +59,139 @@ pub struct Endpoint {
 }
 
 /// Starts serving `session` on a loopback port; `renew` fetches new credentials (the engine,
-/// with its cache and MFA session). The server lives until the process ends.
+/// with its cache and MFA session). The endpoint runs on one thread of its own and a renewal
+/// on another, both started here, so no later request needs a thread (or fails for want of
+/// one); it lives until the process ends.
 pub fn start(
     session: Session,
-    renew: impl Fn() -> Result<Session> + Send + Sync + 'static,
+    renew: impl Fn() -> Result<Session> + Send + 'static,
     margin: i64,
 ) -> Result<Endpoint> {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| Failure::local(format!("cannot open a loopback port: {e}")))?;
-    let port = listener
-        .local_addr()
-        .map_err(|e| Failure::local(format!("cannot open a loopback port: {e}")))?
-        .port();
+    let cannot =
+        |e: std::io::Error| Failure::local(format!("cannot start the credentials server: {e}"));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(cannot)?;
+    let address = listener.local_addr().map_err(cannot)?;
+    listener.set_nonblocking(true).map_err(cannot)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(cannot)?;
+    let listener = {
+        let _inside = runtime.enter();
+        tokio::net::TcpListener::from_std(listener).map_err(cannot)?
+    };
     let token = crate::os::random_text(32)?;
-    let shared = Arc::new(Served {
-        session: Mutex::new(session),
-        renew: Box::new(renew),
-        margin,
+    let served = Arc::new(Served {
+        holder: held::Holder::start(session, Box::new(renew), margin).map_err(cannot)?,
         token: token.clone(),
-        told: Mutex::new(false),
+        address,
+        uid: crate::os::effective_uid(),
+        told_of_stranger: AtomicBool::new(false),
     });
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let served = Arc::clone(&shared);
-            std::thread::spawn(move || served.answer(stream));
-        }
-    });
+    std::thread::Builder::new()
+        .name("endpoint".into())
+        .spawn(move || runtime.block_on(served.serve(listener)))
+        .map_err(cannot)?;
     Ok(Endpoint {
-        url: format!("http://127.0.0.1:{port}/"),
+        url: format!("http://{address}/"),
         token,
     })
 }
 
 struct Served {
-    session: Mutex<Session>,
-    renew: Box<dyn Fn() -> Result<Session> + Send + Sync>,
-    margin: i64,
+    holder: Arc<held::Holder>,
     token: String,
-    /// Whether a failed renewal was said on stderr already: once is enough.
-    told: Mutex<bool>,
+    /// The endpoint's own address, the peer's partner in the kernel's socket table.
+    address: SocketAddr,
+    /// Whose connections are served: this process's effective uid.
+    uid: u32,
+    /// Whether a connection from another user was said on stderr already: once is enough.
+    told_of_stranger: AtomicBool,
 }
 
 impl Served {
-    fn answer(&self, stream: TcpStream) {
-        let _ = stream.set_read_timeout(Some(READ_LIMIT));
-        let Some(authorization) = read_authorization(&stream) else {
-            return;
-        };
-        let reply = if !same_secret(authorization.as_bytes(), self.token.as_bytes()) {
-            response(
-                "403 Forbidden",
-                r#"{"message":"missing or wrong authorization token"}"#,
-            )
-        } else {
-            match self.credentials() {
-                Ok(credentials) => response("200 OK", &body(&credentials)),
-                Err(failure) => {
-                    let mut told = self.told.lock().unwrap_or_else(|e| e.into_inner());
-                    if !*told {
-                        eprintln!(
-                            "rolecall: the credentials server could not renew the credentials: {}",
-                            crate::error::printable_lines(&failure.message)
-                        );
-                        *told = true;
+    /// Accepts for good: a failure to accept (no descriptor left) pauses it, a connection of
+    /// another user or one past the cap is closed at once, the rest are answered as tasks of
+    /// this thread.
+    async fn serve(self: Arc<Self>, listener: tokio::net::TcpListener) {
+        let slots = Arc::new(tokio::sync::Semaphore::new(MOST_CONNECTIONS));
+        loop {
+            let (stream, peer) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Aborted or reset: that connection is gone, the next may be fine.
+                    if !matches!(
+                        error.kind(),
+                        std::io::ErrorKind::ConnectionAborted
+                            | std::io::ErrorKind::ConnectionReset
+                            | std::io::ErrorKind::Interrupted
+                    ) {
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
                     }
-                    response(
-                        "503 Service Unavailable",
-                        r#"{"message":"rolecall could not renew the credentials; see its stderr"}"#,
-                    )
+                    continue;
                 }
+            };
+            if self.stranger(peer) {
+                continue;
             }
+            let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+                continue;
+            };
+            let served = Arc::clone(&self);
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(CONNECTION_DEADLINE, served.answer(stream)).await;
+                drop(slot);
+            });
+        }
+    }
+
+    /// Whether `peer`'s socket belongs to another user (said once on stderr). A peer whose
+    /// owner cannot be told is no stranger: the token alone guards the credentials then.
+    fn stranger(&self, peer: SocketAddr) -> bool {
+        let Some(owner) = peer::owner(peer, self.address).filter(|owner| *owner != self.uid) else {
+            return false;
         };
-        let mut writer = &stream;
-        let _ = writer.write_all(reply.as_bytes());
+        if !self.told_of_stranger.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "rolecall: the credentials server refused a connection from another user \
+                 (uid {owner})"
+            );
+        }
+        true
     }
 
-    /// The session's credentials, renewed first when they have less than the margin left.
-    /// The lock is held while renewing, so requests at once make one renewal.
-    fn credentials(&self) -> Result<Credentials> {
-        let mut session = self.session.lock().unwrap_or_else(|e| e.into_inner());
-        let fresh = session
-            .credentials
-            .seconds_left(crate::time::now())
-            .is_none_or(|left| left > self.margin);
-        if !fresh {
-            *session = (self.renew)()?;
-            *self.told.lock().unwrap_or_else(|e| e.into_inner()) = false;
-        }
-        Ok(session.credentials.clone())
+    /// One request on `stream`, read by hyper within a bounded head, then the connection ends.
+    async fn answer(self: Arc<Self>, stream: tokio::net::TcpStream) {
+        let service = hyper::service::service_fn(move |request| {
+            let served = Arc::clone(&self);
+            async move { Ok::<_, std::convert::Infallible>(served.reply(&request).await) }
+        });
+        let _ = hyper::server::conn::http1::Builder::new()
+            .keep_alive(false)
+            .max_buf_size(MOST_REQUEST_BYTES)
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+            .await;
     }
-}
 
-/// The request's `Authorization` header (empty when there is none); none when the request
-/// could not be read.
-fn read_authorization(stream: &TcpStream) -> Option<String> {
-    use std::io::Read;
-    let mut reader = BufReader::new(stream.take(MOST_REQUEST_BYTES));
-    let mut line = String::new();
-    if reader.read_line(&mut line).ok()? == 0 {
-        return None;
-    }
-    let mut authorization = String::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
+    async fn reply<B>(&self, request: &hyper::Request<B>) -> Response<Full<Bytes>> {
+        let authorization = request
+            .headers()
+            .get(hyper::header::AUTHORIZATION)
+            .map(|value| value.as_bytes())
+            .unwrap_or_default();
+        if !same_secret(authorization, self.token.as_bytes()) {
+            return response(
+                StatusCode::FORBIDDEN,
+                r#"{"message":"missing or wrong authorization token"}"#.into(),
+            );
         }
-        let header = line.trim_end_matches(['\r', '\n']);
-        if header.is_empty() {
-            return Some(authorization);
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.eq_ignore_ascii_case("authorization") {
-                authorization = value.trim().to_string();
-            }
+        match self.holder.credentials().await {
+            Some(credentials) => response(StatusCode::OK, body(&credentials)),
+            None => response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                r#"{"message":"rolecall could not renew the credentials; see its stderr"}"#.into(),
+            ),
         }
     }
 }
@@ -188,17 +218,19 @@ fn body(credentials: &Credentials) -> String {
     answer.to_string()
 }
 
-fn response(status: &str, body: &str) -> String {
-    format!(
-        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{body}",
-        body.len()
-    )
+fn response(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut answer = Response::new(Full::new(Bytes::from(body)));
+    *answer.status_mut() = status;
+    answer.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    answer
 }
 
 /// The engine request of a renewal: the cache may answer, the MFA code may be asked on the
 /// terminal when the person allowed it.
-pub fn renewal(request: &Request) -> impl Fn() -> Result<Session> + Send + Sync + 'static {
+pub fn renewal(request: &Request) -> impl Fn() -> Result<Session> + Send + 'static {
     let target = request.target.clone();
     let overrides = request.overrides.clone();
     let cache = request.cache;
