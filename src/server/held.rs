@@ -127,8 +127,8 @@ impl Holder {
                 state.failed_at = Some(Instant::now());
                 if !state.told {
                     eprintln!(
-                        "rolecall: the credentials server could not renew the credentials: {}; \
-                         it serves the ones it holds while they are valid and tries again",
+                        "rolecall: the credentials server could not renew the credentials (it \
+                         serves the ones it holds while they last, and tries again): {}",
                         crate::error::printable_lines(&failure.message)
                     );
                     state.told = true;
