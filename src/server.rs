@@ -16,6 +16,7 @@ use hyper::{Response, StatusCode};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 /// Credentials handed out have at least this long left; older ones are renewed first. The
@@ -31,6 +32,10 @@ const CONNECTION_DEADLINE: Duration = Duration::from_secs(5);
 /// the SDKs ask once per client, and more than this at once is an attack, dropped on accept.
 const MOST_REQUEST_BYTES: usize = 8 * 1024;
 const MOST_CONNECTIONS: usize = 64;
+/// Connections waiting to be accepted, and taken in one batch: a flood waits in the queue
+/// rather than crowding out the command's own connections.
+const BACKLOG: u32 = 1024;
+const MOST_AT_ONCE: usize = 256;
 /// How long accepting pauses after a failure such as EMFILE, rather than spinning on it.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -69,9 +74,6 @@ pub fn start(
 ) -> Result<Endpoint> {
     let cannot =
         |e: std::io::Error| Failure::local(format!("cannot start the credentials server: {e}"));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(cannot)?;
-    let address = listener.local_addr().map_err(cannot)?;
-    listener.set_nonblocking(true).map_err(cannot)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
@@ -79,8 +81,13 @@ pub fn start(
         .map_err(cannot)?;
     let listener = {
         let _inside = runtime.enter();
-        tokio::net::TcpListener::from_std(listener).map_err(cannot)?
+        let socket = tokio::net::TcpSocket::new_v4().map_err(cannot)?;
+        socket
+            .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .map_err(cannot)?;
+        socket.listen(BACKLOG).map_err(cannot)?
     };
+    let address = listener.local_addr().map_err(cannot)?;
     let token = crate::os::random_text(32)?;
     let served = Arc::new(Served {
         holder: held::Holder::start(session, Box::new(renew), margin).map_err(cannot)?,
@@ -111,45 +118,38 @@ struct Served {
 }
 
 impl Served {
-    /// Accepts for good: a failure to accept (no descriptor left) pauses it, a connection of
-    /// another user or one past the cap is closed at once, the rest are answered as tasks of
-    /// this thread.
+    /// Accepts for good, in batches of what is waiting: a failure to accept (no descriptor
+    /// left) pauses it, a connection of another user or one past the cap is closed at once,
+    /// the rest are answered as tasks of this thread.
     async fn serve(self: Arc<Self>, listener: tokio::net::TcpListener) {
         let slots = Arc::new(tokio::sync::Semaphore::new(MOST_CONNECTIONS));
         loop {
-            let (stream, peer) = match listener.accept().await {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    // Aborted or reset: that connection is gone, the next may be fine.
-                    if !matches!(
-                        error.kind(),
-                        std::io::ErrorKind::ConnectionAborted
-                            | std::io::ErrorKind::ConnectionReset
-                            | std::io::ErrorKind::Interrupted
-                    ) {
-                        tokio::time::sleep(ACCEPT_BACKOFF).await;
-                    }
+            let (batch, failed) = accept_batch(&listener).await;
+            let peers: Vec<SocketAddr> = batch.iter().map(|(_, peer)| *peer).collect();
+            let owners = peer::owners(&peers, self.address);
+            for ((stream, _), owner) in batch.into_iter().zip(owners) {
+                if self.stranger(owner) {
                     continue;
                 }
-            };
-            if self.stranger(peer) {
-                continue;
+                let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+                    continue;
+                };
+                let served = Arc::clone(&self);
+                tokio::spawn(async move {
+                    let _ = tokio::time::timeout(CONNECTION_DEADLINE, served.answer(stream)).await;
+                    drop(slot);
+                });
             }
-            let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-                continue;
-            };
-            let served = Arc::clone(&self);
-            tokio::spawn(async move {
-                let _ = tokio::time::timeout(CONNECTION_DEADLINE, served.answer(stream)).await;
-                drop(slot);
-            });
+            if failed {
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+            }
         }
     }
 
-    /// Whether `peer`'s socket belongs to another user (said once on stderr). A peer whose
-    /// owner cannot be told is no stranger: the token alone guards the credentials then.
-    fn stranger(&self, peer: SocketAddr) -> bool {
-        let Some(owner) = peer::owner(peer, self.address).filter(|owner| *owner != self.uid) else {
+    /// Whether a peer socket of `owner` belongs to another user (said once on stderr). A peer
+    /// whose owner cannot be told is no stranger: the token alone guards the credentials then.
+    fn stranger(&self, owner: Option<u32>) -> bool {
+        let Some(owner) = owner.filter(|owner| *owner != self.uid) else {
             return false;
         };
         if !self.told_of_stranger.swap(true, Ordering::Relaxed) {
@@ -192,6 +192,38 @@ impl Served {
                 StatusCode::SERVICE_UNAVAILABLE,
                 r#"{"message":"rolecall could not renew the credentials; see its stderr"}"#.into(),
             ),
+        }
+    }
+}
+
+/// The connections waiting on `listener` (at least one, unless accepting failed), up to
+/// MOST_AT_ONCE, so one read of the socket tables tells all their owners; and whether
+/// accepting failed for want of a resource such as a descriptor.
+async fn accept_batch(
+    listener: &tokio::net::TcpListener,
+) -> (Vec<(tokio::net::TcpStream, SocketAddr)>, bool) {
+    let mut batch = Vec::new();
+    let mut next = listener.accept().await;
+    loop {
+        match next {
+            Ok(accepted) => batch.push(accepted),
+            // Aborted or reset: that connection is gone, the next may be fine.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::ConnectionAborted
+                        | std::io::ErrorKind::ConnectionReset
+                        | std::io::ErrorKind::Interrupted
+                ) => {}
+            Err(_) => return (batch, true),
+        }
+        if batch.len() == MOST_AT_ONCE {
+            return (batch, false);
+        }
+        // Another connection only if one is waiting now.
+        match std::future::poll_fn(|context| Poll::Ready(listener.poll_accept(context))).await {
+            Poll::Ready(result) => next = result,
+            Poll::Pending => return (batch, false),
         }
     }
 }

@@ -8,28 +8,60 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 /// there with a v4-mapped address).
 const TABLES: [&str; 2] = ["/proc/net/tcp", "/proc/net/tcp6"];
 
-/// The uid owning the socket at `peer` connected to `ours`; none where this cannot be told (no
-/// /proc, or the peer's socket already gone).
-pub fn owner(peer: SocketAddr, ours: SocketAddr) -> Option<u32> {
-    TABLES.iter().find_map(|table| {
-        let text = std::fs::read_to_string(table).ok()?;
-        owner_in(&text, peer, ours)
-    })
+/// The uid owning the socket at each of `peers` connected to `ours`, in their order; none where
+/// this cannot be told (no /proc, or the peer's socket already gone). Each table is read once
+/// for all, and only as far as needed: with a thousand sockets open, one read takes a while.
+pub fn owners(peers: &[SocketAddr], ours: SocketAddr) -> Vec<Option<u32>> {
+    let mut owners = vec![None; peers.len()];
+    for table in TABLES {
+        if owners.iter().all(Option::is_some) {
+            break;
+        }
+        if let Ok(file) = std::fs::File::open(table) {
+            let lines = std::io::BufRead::lines(std::io::BufReader::new(file));
+            fill(
+                lines.map_while(std::result::Result::ok),
+                peers,
+                ours,
+                &mut owners,
+            );
+        }
+    }
+    owners
 }
 
-/// The uid column of the table line of the socket at `peer` connected to `ours`.
-fn owner_in(table: &str, peer: SocketAddr, ours: SocketAddr) -> Option<u32> {
-    let (peer, ours) = (canonical(peer), canonical(ours));
+/// Fills `owners` from a table's lines: the uid column of each line from a peer's address to
+/// ours.
+fn fill(
+    lines: impl Iterator<Item = String>,
+    peers: &[SocketAddr],
+    ours: SocketAddr,
+    owners: &mut [Option<u32>],
+) {
+    let ours = canonical(ours);
+    let mut wanted: std::collections::HashMap<SocketAddr, usize> = peers
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| owners[*index].is_none())
+        .map(|(index, peer)| (canonical(*peer), index))
+        .collect();
     // sl, local_address, rem_address, st, tx_queue:rx_queue, tr:tm->when, retrnsmt, uid, …
-    table.lines().skip(1).find_map(|line| {
+    for line in lines.skip(1) {
+        if wanted.is_empty() {
+            return;
+        }
         let fields: Vec<&str> = line.split_whitespace().take(8).collect();
         let [_, local, remote, _, _, _, _, uid] = fields[..] else {
-            return None;
+            continue;
         };
-        (address(local)? == peer && address(remote)? == ours)
-            .then(|| uid.parse().ok())
-            .flatten()
-    })
+        if address(remote) != Some(ours) {
+            continue;
+        }
+        let Some(index) = address(local).and_then(|local| wanted.remove(&local)) else {
+            continue;
+        };
+        owners[index] = uid.parse().ok();
+    }
 }
 
 /// A v4-mapped IPv6 address as the IPv4 address it is, so both tables compare alike.
@@ -79,6 +111,12 @@ mod tests {
         text
     }
 
+    fn owners_in(table: &str, peers: &[SocketAddr], ours: SocketAddr) -> Vec<Option<u32>> {
+        let mut owners = vec![None; peers.len()];
+        fill(table.lines().map(String::from), peers, ours, &mut owners);
+        owners
+    }
+
     fn word(bytes: [u8; 4]) -> String {
         format!("{:08X}", u32::from_ne_bytes(bytes))
     }
@@ -104,9 +142,11 @@ mod tests {
                 65534,
             ),
         ]);
-        assert_eq!(owner_in(&text, peer, ours), Some(65534));
         let elsewhere: SocketAddr = "127.0.0.1:40002".parse().unwrap();
-        assert_eq!(owner_in(&text, elsewhere, ours), None);
+        assert_eq!(
+            owners_in(&text, &[peer, elsewhere], ours),
+            [Some(65534), None]
+        );
     }
 
     #[test]
@@ -121,7 +161,7 @@ mod tests {
         let text = table(&[(&format!("{mapped}:9C40"), &format!("{mapped}:1F90"), 1000)]);
         let ours: SocketAddr = "127.0.0.1:8080".parse().unwrap();
         let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
-        assert_eq!(owner_in(&text, peer, ours), Some(1000));
+        assert_eq!(owners_in(&text, &[peer], ours), [Some(1000)]);
     }
 
     #[test]
@@ -131,8 +171,8 @@ mod tests {
         let (_server, peer) = listener.accept().unwrap();
         assert_eq!(peer, client.local_addr().unwrap());
         assert_eq!(
-            owner(peer, listener.local_addr().unwrap()),
-            Some(crate::os::effective_uid())
+            owners(&[peer], listener.local_addr().unwrap()),
+            [Some(crate::os::effective_uid())]
         );
     }
 }

@@ -291,7 +291,8 @@ while sockets and time.monotonic() < until:
     time.sleep(2)
 "#;
 
-/// Inside `exec --server`, as the person: starts FLOOD as nobody, then asks with the token.
+/// Inside `exec --server`, as the person: starts FLOOD as nobody, then asks with the token
+/// every 2 s while the flood's connections are accepted (or refused) and trickle on.
 const UNDER_A_FLOOD: &str = r#"
 import subprocess
 flood = subprocess.Popen(
@@ -299,7 +300,11 @@ flood = subprocess.Popen(
      os.environ["OTHERS_PYTHON"], "-c", os.environ["FLOOD"], str(port), "1100"],
     stdout=subprocess.PIPE, text=True)
 print(flood.stdout.readline().strip(), flush=True)
-print("own", ask(timeout=10)[0], flush=True)
+answers = []
+for _ in range(4):
+    answers.append(str(ask(timeout=5)[0]))
+    time.sleep(2)
+print("own", " ".join(answers), flush=True)
 flood.kill()
 flood.wait()
 "#;
@@ -328,11 +333,12 @@ fn a_flood_of_slow_connections_from_another_user_leaves_the_commands_requests_an
     let run = Run::of(command).success();
     assert!(run.stdout.contains("ready "), "{}", run.stdout);
     assert!(
-        run.stdout.contains("own 200\n"),
+        run.stdout.contains("own 200 200 200 200\n"),
         "the command's own request was not answered: {}\n{}",
         run.stdout,
         run.stderr
     );
+    eprintln!("OUT {}", run.stdout);
     run.stderr_has("refused a connection from another user (uid 65534)");
 }
 
