@@ -28,12 +28,13 @@ pub const MARGIN_VARIABLE: &str = "ROLECALL_SERVER_MARGIN";
 
 /// A connection is read, answered and closed within this long, however slowly its bytes come.
 const CONNECTION_DEADLINE: Duration = Duration::from_secs(5);
-/// The most bytes of a request's head (hyper's smallest buffer), and of connections at once:
-/// the SDKs ask once per client, and more than this at once is an attack, dropped on accept.
+/// The most bytes of a request's head: hyper's smallest buffer.
 const MOST_REQUEST_BYTES: usize = 8 * 1024;
+/// Connections served at once: the SDKs ask once per client, so more is an attack, and the
+/// extras are closed as they are accepted.
 const MOST_CONNECTIONS: usize = 64;
-/// Connections waiting to be accepted, and taken in one batch: a flood waits in the queue
-/// rather than crowding out the command's own connections.
+/// Connections the kernel queues for accepting, so a flood waits there rather than making
+/// the command's own connections retry; and the most taken from it in one batch.
 const BACKLOG: u32 = 1024;
 const MOST_AT_ONCE: usize = 256;
 /// How long accepting pauses after a failure such as EMFILE, rather than spinning on it.
