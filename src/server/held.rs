@@ -117,6 +117,7 @@ impl Holder {
             .unwrap_or_else(|_| Err(crate::error::Failure::local("an internal error")));
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.renewing = false;
+        let mut untold = None;
         match result {
             Ok(session) => {
                 state.session = session;
@@ -126,16 +127,20 @@ impl Holder {
             Err(failure) => {
                 state.failed_at = Some(Instant::now());
                 if !state.told {
-                    eprintln!(
-                        "rolecall: the credentials server could not renew the credentials (it \
-                         serves the ones it holds while they last, and tries again): {}",
-                        crate::error::printable_lines(&failure.message)
-                    );
                     state.told = true;
+                    untold = Some(failure);
                 }
             }
         }
         drop(state);
         self.ended.send_replace(());
+        // Said after the requests are let go: a stderr nobody reads must not hold them up.
+        if let Some(failure) = untold {
+            eprintln!(
+                "rolecall: the credentials server could not renew the credentials (it serves \
+                 the ones it holds while they last, and tries again): {}",
+                crate::error::printable_lines(&failure.message)
+            );
+        }
     }
 }
