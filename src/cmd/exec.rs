@@ -61,10 +61,17 @@ pub fn run(args: ExecArgs) -> Result<()> {
 /// rolecall dies, rather than going on with an endpoint that is gone.
 fn run_beside(mut command: Command, program: &std::ffi::OsStr) -> Result<()> {
     core_limit_for(&mut command);
-    // SAFETY: prctl is async-signal-safe and touches only the child.
+    let rolecall = std::process::id() as libc::pid_t;
+    // SAFETY: prctl and getppid are async-signal-safe and touch only the child; the error is
+    // made without allocating.
     unsafe {
-        command.pre_exec(|| {
+        command.pre_exec(move || {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            // Had rolecall died before the line above, no signal would come: the child would
+            // already belong to another parent.
+            if libc::getppid() != rolecall {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
             Ok(())
         });
     }
