@@ -10,7 +10,10 @@
 # When the binary fails, so does this command (nushell keeps its status in $env.LAST_EXIT_CODE)
 # and nothing is applied: a failed assume leaves the scope as it was.
 def --env __rolecall_apply [args: list<string>] {
-    let change = (^rolecall assume --shell nu ...$args | from json)
+    # Two steps: nushell before 0.114 goes on past a failed external command piped into
+    # another, so the binary's failure must end a statement of its own.
+    let text = (^rolecall assume --shell nu ...$args)
+    let change = ($text | from json)
     hide-env --ignore-errors ...($change.unset? | default [])
     load-env ($change.set? | default {})
     if ($change.print? | is-not-empty) {
@@ -69,7 +72,7 @@ def --env __rolecall_draw [] {
     let until = ($env.__rolecall_drawn_until? | default 0)
     if $key != ($env.__rolecall_drawn_key? | default "") or $now >= $until {
         let drawing = (try { ^rolecall prompt --shell nu e> /dev/null } catch { "" } | lines)
-        $env.__rolecall_segment = ($drawing | get --optional 0 | default "")
+        $env.__rolecall_segment = ($drawing.0? | default "")
         $env.__rolecall_drawn_until = (try { $drawing | get 1 | into int } catch { 0 })
         $env.__rolecall_drawn_key = $key
     }

@@ -4,7 +4,7 @@
 use crate::common::fake_sts::{Behaviour, FakeSts};
 use crate::common::shell::Around;
 use crate::common::{
-    self, environment_of, eval_assume, require_tool, Moto, Run, Shell, World, BASE_KEYS, SHELLS,
+    self, environment_of, eval_assume, Moto, Run, Shell, World, BASE_KEYS, NUSHELLS, SHELLS,
 };
 use std::time::Duration;
 
@@ -54,10 +54,7 @@ fn a_failed_assume_gives_its_message_in_time_and_leaves_the_environment_byte_for
     ));
     let denied = world_at(&denied_sts.endpoint);
     let mut longest = Duration::ZERO;
-    for shell in SHELLS.into_iter().chain(["nu"]) {
-        if shell == "nu" {
-            require_tool("nu");
-        }
+    for shell in SHELLS.into_iter().chain(NUSHELLS) {
         for (world, target, status, message) in [
             (
                 &config_only,
