@@ -130,13 +130,15 @@ fn read_private<T: serde::de::DeserializeOwned>(dir: &Path, name: &str) -> Optio
 }
 
 /// The cached credentials under `name` when they, and the directory they are in, are ours and
-/// private, the entry is intact and for `key`, and it is good for more than five minutes.
+/// private, the entry is intact and for `key`, and it is good for more than five minutes (and
+/// for no longer than any credentials live: an entry no source could have given is replaced).
 pub fn read(dir: &Path, name: &str, key: &str, now: i64) -> Option<Credentials> {
     let entry: Entry = read_private(dir, name)?;
     let fresh = entry
         .credentials
         .seconds_left(now)
-        .is_some_and(|left| left > MINIMUM_SECONDS_LEFT);
+        .is_some_and(|left| left > MINIMUM_SECONDS_LEFT)
+        && entry.credentials.unfit(now).is_none();
     (entry.version == FORMAT_VERSION && entry.key == key && fresh).then_some(entry.credentials)
 }
 

@@ -300,10 +300,15 @@ impl<'w> Shell<'w> {
     /// environment is the whole `$env` record as JSON (closures as their source), without
     /// `LAST_EXIT_CODE`, which a failed assume sets by design and `status=N` shows.
     pub fn around_assume(&self, args: &str) -> Around {
+        // nushell 0.101 has neither flag, and writes closures as null.
+        let as_json = match self.name {
+            "nu-oldest" => "reject -i LAST_EXIT_CODE | to json --raw",
+            _ => "reject --optional LAST_EXIT_CODE | to json --serialize --raw",
+        };
         let body = match self.name {
             "nu" | "nu-oldest" => format!(
                 "$env.AWS_PROFILE = 'kept'; $env.ROLECALL_PROFILE = 'kept'\n\
-                 def environment [] {{ $env | reject --optional LAST_EXIT_CODE | to json --serialize --raw }}\n\
+                 def environment [] {{ $env | {as_json} }}\n\
                  print (environment); print '--split--'\n\
                  print --stderr $\"start=(date now | into int)\"\n\
                  try {{ assume {args} }} catch {{ print --stderr $\"status=($env.LAST_EXIT_CODE)\" }}\n\
