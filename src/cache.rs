@@ -357,6 +357,17 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_living_longer_than_any_credentials_is_not_used() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join("rolecall");
+        let now = 1_000_000;
+        write(&dir, "e.json", "key", &credentials(now + 3600)).unwrap();
+        assert!(read(&dir, "e.json", "key", now).is_some());
+        write(&dir, "e.json", "key", &credentials(253_402_300_800)).unwrap();
+        assert!(read(&dir, "e.json", "key", now).is_none());
+    }
+
+    #[test]
     fn a_directory_open_to_others_is_not_read_until_made_private() {
         let home = tempfile::tempdir().unwrap();
         let dir = home.path().join("rolecall");
