@@ -54,11 +54,11 @@ impl Credentials {
         }
         match self.expires {
             Some(expires) if expires <= now => Some(format!(
-                "an expiration that has passed ({})",
+                "an expiration that has passed: {}",
                 expiration_text(expires)
             )),
             Some(expires) if expires - now > LONGEST_LIFE_SECONDS => Some(format!(
-                "an expiration more than 36 hours away ({}), longer than temporary credentials live",
+                "an expiration more than 36 hours away, longer than temporary credentials live: {}",
                 expiration_text(expires)
             )),
             _ => None,
