@@ -106,7 +106,8 @@ __rolecall_update_prompt() {
 # Auto-refresh: at the first command after each prompt, a session about to expire is
 # re-assumed quietly. Deciding that costs no process: bash's printf tells the time (bash 4.2+).
 # Role ARN targets are left alone: re-assuming one would use its own expiring credentials.
-# A renewal that failed is not retried for the same session; the binary says why, once.
+# A renewal that failed, or gave credentials due already, is not retried for the same session;
+# the binary says why, once.
 __rolecall_refresh_due() {
     \builtin local __rolecall_now
     case ${ROLECALL_EXPIRES-} in
@@ -127,6 +128,12 @@ __rolecall_preexec() {
     \builtin local __rolecall_out
     if __rolecall_out=$(\command rolecall assume --shell bash --no-input --quiet -- "$ROLECALL_PROFILE"); then
         \builtin eval -- "$__rolecall_out"
+        # New credentials that are due already count as a failed renewal, or every command
+        # would renew them again.
+        __rolecall_refresh_due || \builtin return 0
+        __rolecall_refresh_failed=$ROLECALL_EXPIRES
+        \builtin printf 'rolecall: %s was renewed only briefly and is not renewed again; run __ROLECALL_CMD__ %s\n' \
+            "${ROLECALL_PROFILE//[^[:alnum:]_.@%+:\/-]/?}" "${ROLECALL_PROFILE//[^[:alnum:]_.@%+:\/-]/?}" >&2
     else
         __rolecall_refresh_failed=$ROLECALL_EXPIRES
         \builtin printf 'rolecall: %s was not renewed; run __ROLECALL_CMD__ %s\n' \

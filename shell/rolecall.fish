@@ -111,18 +111,29 @@ end
 # Auto-refresh: before each command line runs, a session about to expire is re-assumed
 # quietly. Deciding that costs no process: a file's mtime plus its age is the time now (fish
 # 3.5+). Role ARN targets are left alone (re-assuming one would use its own expiring
-# credentials), and a renewal that failed is not retried for the same session.
-function __rolecall_preexec --on-event fish_preexec
-    type --query path; or return 0
-    test -n "$ROLECALL_PROFILE"; or return 0
-    string match --quiet 'arn:*' -- $ROLECALL_PROFILE; and return 0
-    string match --quiet --regex '^[0-9]+$' -- "$ROLECALL_EXPIRES"; or return 0
-    test "$ROLECALL_EXPIRES" != "$__rolecall_refresh_failed"; or return 0
+# credentials), and a renewal that failed, or gave credentials due already, is not retried for
+# the same session.
+function __rolecall_refresh_due
+    type --query path; or return 1
+    test -n "$ROLECALL_PROFILE"; or return 1
+    string match --quiet 'arn:*' -- $ROLECALL_PROFILE; and return 1
+    string match --quiet --regex '^[0-9]+$' -- "$ROLECALL_EXPIRES"; or return 1
+    test "$ROLECALL_EXPIRES" != "$__rolecall_refresh_failed"; or return 1
     set -l __rolecall_now (math (path mtime /) + (path mtime --relative /))
-    test (math $ROLECALL_EXPIRES - $__rolecall_now) -lt __ROLECALL_REFRESH_SECONDS__; or return 0
+    test (math $ROLECALL_EXPIRES - $__rolecall_now) -lt __ROLECALL_REFRESH_SECONDS__
+end
+
+function __rolecall_preexec --on-event fish_preexec
+    __rolecall_refresh_due; or return 0
     set -l __rolecall_out (command rolecall assume --shell fish --no-input --quiet -- $ROLECALL_PROFILE)
     if test $status -eq 0
         string join \n -- $__rolecall_out | source
+        # New credentials that are due already count as a failed renewal, or every command
+        # would renew them again.
+        __rolecall_refresh_due; or return 0
+        set -g __rolecall_refresh_failed $ROLECALL_EXPIRES
+        set -l __rolecall_name (string replace --all --regex '[^[:alnum:]_.@%+:/-]' '?' -- $ROLECALL_PROFILE)
+        echo "rolecall: $__rolecall_name was renewed only briefly and is not renewed again; run __ROLECALL_CMD__ $__rolecall_name" >&2
     else
         set -g __rolecall_refresh_failed $ROLECALL_EXPIRES
         set -l __rolecall_name (string replace --all --regex '[^[:alnum:]_.@%+:/-]' '?' -- $ROLECALL_PROFILE)

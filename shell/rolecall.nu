@@ -10,7 +10,10 @@
 # When the binary fails, so does this command (nushell keeps its status in $env.LAST_EXIT_CODE)
 # and nothing is applied: a failed assume leaves the scope as it was.
 def --env __rolecall_apply [args: list<string>] {
-    let change = (^rolecall assume --shell nu ...$args | from json)
+    # Two steps: nushell before 0.114 goes on past a failed external command piped into
+    # another, so the binary's failure must end a statement of its own.
+    let text = (^rolecall assume --shell nu ...$args)
+    let change = ($text | from json)
     hide-env --ignore-errors ...($change.unset? | default [])
     load-env ($change.set? | default {})
     if ($change.print? | is-not-empty) {
@@ -69,7 +72,7 @@ def --env __rolecall_draw [] {
     let until = ($env.__rolecall_drawn_until? | default 0)
     if $key != ($env.__rolecall_drawn_key? | default "") or $now >= $until {
         let drawing = (try { ^rolecall prompt --shell nu e> /dev/null } catch { "" } | lines)
-        $env.__rolecall_segment = ($drawing | get --optional 0 | default "")
+        $env.__rolecall_segment = ($drawing.0? | default "")
         $env.__rolecall_drawn_until = (try { $drawing | get 1 | into int } catch { 0 })
         $env.__rolecall_drawn_key = $key
     }
@@ -96,22 +99,32 @@ if ($env.__rolecall_draws? | is-empty) {
 # rolecall:refresh-begin
 # Auto-refresh: before each command line runs, a session about to expire is re-assumed quietly.
 # Deciding that costs no process (nushell has the clock). Role ARN targets are left alone
-# (re-assuming one would use its own expiring credentials), and a renewal that failed is not
-# retried for the same session.
-def --env __rolecall_refresh [] {
+# (re-assuming one would use its own expiring credentials), and a renewal that failed, or gave
+# credentials due already, is not retried for the same session.
+def __rolecall_refresh_due [] {
     let profile = ($env.ROLECALL_PROFILE? | default "")
-    if ($profile | is-empty) or ($profile | str starts-with "arn:") { return }
+    if ($profile | is-empty) or ($profile | str starts-with "arn:") { return false }
     let expires = (try { $env.ROLECALL_EXPIRES | into int } catch { -1 })
     if $expires < 0 or ($env.__rolecall_refresh_failed? | default "") == $env.ROLECALL_EXPIRES {
-        return
+        return false
     }
     let now = ((date now | into int) // 1_000_000_000)
-    if $expires - $now >= __ROLECALL_REFRESH_SECONDS__ { return }
+    $expires - $now < __ROLECALL_REFRESH_SECONDS__
+}
+
+def --env __rolecall_refresh [] {
+    if not (__rolecall_refresh_due) { return }
+    let profile = $env.ROLECALL_PROFILE
+    let name = ($profile | str replace --all --regex '[^[:alnum:]_.@%+:/-]' '?')
     let renewed = try { __rolecall_apply ["--no-input" "--quiet" "--" $profile]; true } catch { false }
     if not $renewed {
         $env.__rolecall_refresh_failed = $env.ROLECALL_EXPIRES
-        let name = ($profile | str replace --all --regex '[^[:alnum:]_.@%+:/-]' '?')
         print --stderr $"rolecall: ($name) was not renewed; run __ROLECALL_CMD__ ($name)"
+    } else if (__rolecall_refresh_due) {
+        # New credentials that are due already count as a failed renewal, or every command
+        # would renew them again.
+        $env.__rolecall_refresh_failed = $env.ROLECALL_EXPIRES
+        print --stderr $"rolecall: ($name) was renewed only briefly and is not renewed again; run __ROLECALL_CMD__ ($name)"
     }
 }
 if ($env.__rolecall_refreshes? | is-empty) {

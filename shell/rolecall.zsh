@@ -95,18 +95,27 @@ add-zsh-hook precmd __rolecall_precmd
 # rolecall:refresh-begin
 # Auto-refresh: before each command line runs, a session about to expire is re-assumed
 # quietly. Deciding that costs no process: zsh/datetime tells the time. Role ARN targets are left
-# alone (re-assuming one would use its own expiring credentials), and a renewal that failed is
-# not retried for the same session; the binary says why, once.
+# alone (re-assuming one would use its own expiring credentials), and a renewal that failed, or
+# gave credentials due already, is not retried for the same session; the binary says why, once.
 \builtin zmodload -F zsh/datetime p:EPOCHSECONDS
 \builtin typeset -g __rolecall_refresh_failed
+__rolecall_refresh_due() {
+    [[ -n ${ROLECALL_PROFILE-} && ${ROLECALL_PROFILE} != arn:* ]] || \builtin return 1
+    [[ ${ROLECALL_EXPIRES-} == [0-9]* && ${ROLECALL_EXPIRES} != *[^0-9]* ]] || \builtin return 1
+    [[ $ROLECALL_EXPIRES != "${__rolecall_refresh_failed-}" ]] || \builtin return 1
+    (( ROLECALL_EXPIRES - EPOCHSECONDS < __ROLECALL_REFRESH_SECONDS__ ))
+}
 __rolecall_preexec() {
-    [[ -n ${ROLECALL_PROFILE-} && ${ROLECALL_PROFILE} != arn:* ]] || \builtin return 0
-    [[ ${ROLECALL_EXPIRES-} == [0-9]* && ${ROLECALL_EXPIRES} != *[^0-9]* ]] || \builtin return 0
-    [[ $ROLECALL_EXPIRES != "${__rolecall_refresh_failed-}" ]] || \builtin return 0
-    (( ROLECALL_EXPIRES - EPOCHSECONDS < __ROLECALL_REFRESH_SECONDS__ )) || \builtin return 0
+    __rolecall_refresh_due || \builtin return 0
     \builtin local __rolecall_out
     if __rolecall_out="$(\command rolecall assume --shell zsh --no-input --quiet -- "$ROLECALL_PROFILE")"; then
         \builtin eval -- "$__rolecall_out"
+        # New credentials that are due already count as a failed renewal, or every command
+        # would renew them again.
+        __rolecall_refresh_due || \builtin return 0
+        __rolecall_refresh_failed=$ROLECALL_EXPIRES
+        \builtin printf 'rolecall: %s was renewed only briefly and is not renewed again; run __ROLECALL_CMD__ %s\n' \
+            "${ROLECALL_PROFILE//[^[:alnum:]_.@%+:\/-]/?}" "${ROLECALL_PROFILE//[^[:alnum:]_.@%+:\/-]/?}" >&2
     else
         __rolecall_refresh_failed=$ROLECALL_EXPIRES
         \builtin printf 'rolecall: %s was not renewed; run __ROLECALL_CMD__ %s\n' \

@@ -130,13 +130,15 @@ fn read_private<T: serde::de::DeserializeOwned>(dir: &Path, name: &str) -> Optio
 }
 
 /// The cached credentials under `name` when they, and the directory they are in, are ours and
-/// private, the entry is intact and for `key`, and it is good for more than five minutes.
+/// private, the entry is intact and for `key`, and it is good for more than five minutes (and
+/// for no longer than any credentials live: an entry no source could have given is replaced).
 pub fn read(dir: &Path, name: &str, key: &str, now: i64) -> Option<Credentials> {
     let entry: Entry = read_private(dir, name)?;
     let fresh = entry
         .credentials
         .seconds_left(now)
-        .is_some_and(|left| left > MINIMUM_SECONDS_LEFT);
+        .is_some_and(|left| left > MINIMUM_SECONDS_LEFT)
+        && entry.credentials.unfit(now).is_none();
     (entry.version == FORMAT_VERSION && entry.key == key && fresh).then_some(entry.credentials)
 }
 
@@ -352,6 +354,17 @@ mod tests {
         assert!(read(&dir, "e.json", "key", 0).is_none());
         write(&dir, "e.json", "key", &credentials(10_000)).unwrap();
         assert!(read(&dir, "e.json", "key", 0).is_some());
+    }
+
+    #[test]
+    fn an_entry_living_longer_than_any_credentials_is_not_used() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join("rolecall");
+        let now = 1_000_000;
+        write(&dir, "e.json", "key", &credentials(now + 3600)).unwrap();
+        assert!(read(&dir, "e.json", "key", now).is_some());
+        write(&dir, "e.json", "key", &credentials(253_402_300_800)).unwrap();
+        assert!(read(&dir, "e.json", "key", now).is_none());
     }
 
     #[test]

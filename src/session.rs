@@ -27,18 +27,60 @@ impl Credentials {
         self.expires.map(|e| e - now)
     }
 
-    /// The first field holding a NUL byte, if any: no shell variable or process environment
-    /// can carry one (the shells would silently cut the value there), so such credentials are
-    /// refused where they come from.
-    pub fn field_with_nul(&self) -> Option<&'static str> {
-        [
+    /// Why these credentials must not reach a shell, naming the field, if they must not: a NUL
+    /// byte (no shell variable or process environment can carry one; the shells would silently
+    /// cut the value there), a value longer than `LONGEST_FIELD_BYTES`, or an expiration outside
+    /// the life temporary credentials can have. Refused where they come from.
+    pub fn unfit(&self, now: i64) -> Option<String> {
+        let fields = [
             ("access key ID", Some(&self.access_key_id)),
             ("secret access key", Some(&self.secret_access_key)),
             ("session token", self.session_token.as_ref()),
-        ]
-        .into_iter()
-        .find(|(_, value)| value.is_some_and(|v| v.contains('\0')))
-        .map(|(field, _)| field)
+        ];
+        for (field, value) in fields {
+            let Some(value) = value else { continue };
+            if value.contains('\0') {
+                return Some(format!(
+                    "a {field} with a NUL byte in it, which no shell or environment can hold"
+                ));
+            }
+            if value.len() > LONGEST_FIELD_BYTES {
+                return Some(format!(
+                    "a {field} of {} bytes, longer than the {LONGEST_FIELD_BYTES} any real one \
+                     needs",
+                    value.len()
+                ));
+            }
+        }
+        match self.expires {
+            Some(expires) if expires <= now => Some(format!(
+                "an expiration that has passed: {}",
+                expiration_text(expires)
+            )),
+            Some(expires) if expires - now > LONGEST_LIFE_SECONDS => Some(format!(
+                "an expiration more than 36 hours away, longer than temporary credentials live: {}",
+                expiration_text(expires)
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// The longest credential value taken, in bytes. Real session tokens are about 1–2 KiB; a
+/// shell exports every value to each command it starts, and Linux refuses a command whose
+/// environment is too large ("Argument list too long"), so a huge value would break every
+/// command after it, `rolecall` included. 8 KiB leaves tokens room to grow fourfold.
+pub const LONGEST_FIELD_BYTES: usize = 8 * 1024;
+
+/// The longest life temporary credentials can have: GetSessionToken's 36 hours, and the 5
+/// minutes a clock may be behind STS's before STS refuses its requests.
+pub const LONGEST_LIFE_SECONDS: i64 = 36 * 3600 + 5 * 60;
+
+/// An expiration as RFC 3339, or as Unix seconds where that cannot show it.
+fn expiration_text(expires: i64) -> String {
+    match crate::time::rfc3339(expires) {
+        text if text.is_empty() => format!("{expires} seconds after 1970"),
+        text => text,
     }
 }
 

@@ -69,19 +69,7 @@ need_npm() {
   for pair in "$@"; do
     name=${pair%%=*}
     if command -v "$name" >/dev/null 2>&1; then continue; fi
-    found=$(npm_executable "$prefix" "$name")
-    if [ -z "$found" ]; then
-      if ! command -v npm >/dev/null 2>&1; then
-        echo "npm is needed to install ${pair#*=} (for $name) and is not installed (apt: npm)" >&2
-        return 1
-      fi
-      npm_install "$prefix" "${pair#*=}"
-      found=$(npm_executable "$prefix" "$name")
-      if [ -z "$found" ]; then
-        echo "npm installed ${pair#*=} into $prefix, but no executable $name came with it" >&2
-        return 1
-      fi
-    fi
+    found=$(npm_installed "$prefix" "$name" "${pair#*=}") || return 1
     PATH="$PATH:${found%/*}"
   done
   export PATH
@@ -91,6 +79,10 @@ need_npm() {
 npm_install() {
   local prefix=$1
   shift
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "npm is needed to install $* and is not installed (apt: npm)" >&2
+    return 1
+  fi
   echo "installing $* into $prefix (npm)" >&2
   # Node trusts only its own copy of the public authorities unless told otherwise; behind a
   # proxy that re-signs HTTPS (as curl, pip and cargo here trust through the system's store),
@@ -112,11 +104,23 @@ need_node_modules() {
     [ "$have" = "${spec##*@}" ] || missing+=("$spec")
   done
   [ ${#missing[@]} -gt 0 ] || return 0
-  if ! command -v npm >/dev/null 2>&1; then
-    echo "npm is needed to install ${missing[*]} and is not installed (apt: npm)" >&2
-    return 1
-  fi
   npm_install "$prefix" "${missing[@]}"
+}
+
+# npm_installed PREFIX NAME PACKAGE@VERSION: prints the executable NAME of the package under
+# PREFIX, installing the package there with npm first when it is not.
+npm_installed() {
+  local prefix=$1 name=$2 package=$3 found
+  found=$(npm_executable "$prefix" "$name")
+  if [ -z "$found" ]; then
+    npm_install "$prefix" "$package" || return 1
+    found=$(npm_executable "$prefix" "$name")
+    if [ -z "$found" ]; then
+      echo "npm installed $package into $prefix, but no executable $name came with it" >&2
+      return 1
+    fi
+  fi
+  printf '%s\n' "$found"
 }
 
 # npm_executable PREFIX NAME: the executable file NAME in a bin/ directory of a package under
@@ -129,6 +133,14 @@ npm_executable() {
 # when `nu` is not on PATH; the version the tests are written against.
 need_nushell() {
   need_npm "$1" nu=nushell@0.115.1
+}
+
+# need_oldest_nushell PREFIX: the oldest nushell the README names (the integration says so too),
+# installed under PREFIX whatever `nu` is on PATH, and named in ROLECALL_TEST_OLDEST_NU for the
+# nushell tests, which run each test in it as well.
+need_oldest_nushell() {
+  ROLECALL_TEST_OLDEST_NU=$(npm_installed "$1" nu nushell@0.101.0) || return 1
+  export ROLECALL_TEST_OLDEST_NU
 }
 
 # Starts from no AWS_* or ROLECALL_* variables, so nothing of the caller's session leaks in.

@@ -51,11 +51,10 @@ pub async fn base_credentials(base: &Base, network_limit: Duration) -> Result<Cr
         _ => tokio::time::timeout(limit, provide(base)).await,
     };
     match provided {
-        Ok(Ok(credentials)) => match credentials.field_with_nul() {
+        Ok(Ok(credentials)) => match credentials.unfit(crate::time::now()) {
             None => Ok(credentials),
-            Some(field) => Err(Failure::usage(format!(
-                "{} gave a {field} with a NUL byte in it, which no shell or environment can \
-                 hold; fix what produces it",
+            Some(why) => Err(Failure::usage(format!(
+                "{} gave {why}; fix what produces it",
                 base.describe()
             ))),
         },
@@ -141,37 +140,49 @@ async fn run_process(base: &Base, command: &str, limit: Duration) -> Result<Cred
     let pid = child.id();
     let (mut stdout, mut stderr) = (child.stdout.take(), child.stderr.take());
     let finished = tokio::time::timeout(limit, async {
-        use tokio::io::AsyncReadExt;
         let (mut out, mut said) = (Vec::new(), Vec::new());
         // Both at once: a process that fills one pipe while rolecall reads the other would wait.
-        let (read_out, read_said) = tokio::join!(
+        // Too long an answer ends the reading of both at once.
+        let read = tokio::try_join!(
             async {
                 match stdout.as_mut() {
-                    Some(pipe) => pipe.read_to_end(&mut out).await.map(drop),
+                    Some(pipe) => read_answer(pipe, &mut out).await,
                     None => Ok(()),
                 }
             },
             async {
                 match stderr.as_mut() {
-                    Some(pipe) => pipe.read_to_end(&mut said).await.map(drop),
+                    Some(pipe) => read_tail(pipe, &mut said).await.map_err(Unread::Lost),
                     None => Ok(()),
                 }
             }
         );
-        read_out?;
-        read_said?;
-        let status = child.wait().await?;
-        Ok::<_, std::io::Error>((status, out, said))
+        read?;
+        let status = child.wait().await.map_err(Unread::Lost)?;
+        Ok::<_, Unread>((status, out, said))
     })
     .await;
+    // `sh -c` may have started the command as a child of its own: end them all while the shell
+    // still stands, so they can be found as its descendants.
+    let end_it = || {
+        if let Some(pid) = pid {
+            crate::os::kill_tree(pid as i32);
+        }
+    };
     let (status, stdout, said) = match finished {
-        Ok(done) => done.map_err(|e| failed(format!("lost track of it: {e}")))?,
+        Ok(Ok(done)) => done,
+        Ok(Err(Unread::Lost(e))) => return Err(failed(format!("lost track of it: {e}"))),
+        Ok(Err(Unread::TooLong)) => {
+            end_it();
+            return Err(Failure::usage(format!(
+                "{} printed more than {} KiB, far more than any credentials need, and was \
+                 ended; fix what produces it",
+                base.describe(),
+                LONGEST_ANSWER_BYTES / 1024
+            )));
+        }
         Err(_) => {
-            // `sh -c` may have started the command as a child of its own: end them all while
-            // the shell still stands, so they can be found as its descendants.
-            if let Some(pid) = pid {
-                crate::os::kill_tree(pid as i32);
-            }
+            end_it();
             return Err(Failure::aws(format!(
                 "{} did not answer within {}s, and was ended\n  {}",
                 base.describe(),
@@ -218,6 +229,53 @@ async fn run_process(base: &Base, command: &str, limit: Duration) -> Result<Cred
         session_token: answer.session_token.filter(|t| !t.is_empty()),
         expires,
     })
+}
+
+/// The most of a credential process's answer read: its three values at their longest
+/// (`LONGEST_FIELD_BYTES` each, escaped as JSON may escape them) fit well within it.
+const LONGEST_ANSWER_BYTES: usize = 64 * 1024;
+
+/// Why a credential process's output was not read to its end.
+enum Unread {
+    Lost(std::io::Error),
+    TooLong,
+}
+
+/// The answer on the process's stdout, refused once longer than `LONGEST_ANSWER_BYTES`.
+async fn read_answer(
+    pipe: &mut tokio::process::ChildStdout,
+    out: &mut Vec<u8>,
+) -> Result<(), Unread> {
+    use tokio::io::AsyncReadExt;
+    let limit = LONGEST_ANSWER_BYTES as u64 + 1;
+    pipe.take(limit)
+        .read_to_end(out)
+        .await
+        .map_err(Unread::Lost)?;
+    if out.len() > LONGEST_ANSWER_BYTES {
+        return Err(Unread::TooLong);
+    }
+    Ok(())
+}
+
+/// The process's stderr read to its end, keeping no more than its last `LONGEST_ANSWER_BYTES`
+/// or so: only its last lines are shown.
+async fn read_tail(
+    pipe: &mut tokio::process::ChildStderr,
+    said: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    use tokio::io::AsyncReadExt;
+    let mut chunk = [0u8; 8192];
+    loop {
+        let read = pipe.read(&mut chunk).await?;
+        if read == 0 {
+            return Ok(());
+        }
+        said.extend_from_slice(&chunk[..read]);
+        if said.len() > 2 * LONGEST_ANSWER_BYTES {
+            said.drain(..said.len() - LONGEST_ANSWER_BYTES);
+        }
+    }
 }
 
 /// What a credential process prints.

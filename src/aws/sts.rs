@@ -174,9 +174,13 @@ impl Sts {
         answer: Option<&aws_sdk_sts::types::Credentials>,
         context: &CallContext<'_>,
     ) -> Result<Credentials> {
-        answer
+        let credentials = answer
             .and_then(convert)
-            .ok_or_else(|| self.malformed(context, "no complete, unexpired credentials in it"))
+            .ok_or_else(|| self.malformed(context, "no complete credentials in it"))?;
+        match credentials.unfit(crate::time::now()) {
+            None => Ok(credentials),
+            Some(why) => Err(self.malformed(context, &format!("it gave {why}"))),
+        }
     }
 
     fn malformed(&self, context: &CallContext<'_>, what: &str) -> Failure {
@@ -185,21 +189,15 @@ impl Sts {
 }
 
 /// The SDK's parser fills missing fields with defaults, so an answer that is XML but not really
-/// credentials must be caught here; so must one no shell could hold (a NUL byte).
+/// credentials must be caught here.
 fn convert(creds: &aws_sdk_sts::types::Credentials) -> Option<Credentials> {
-    let expires = creds.expiration().secs();
     let complete = !creds.access_key_id().is_empty()
         && !creds.secret_access_key().is_empty()
-        && !creds.session_token().is_empty()
-        && expires > crate::time::now();
-    let credentials = complete.then(|| Credentials {
+        && !creds.session_token().is_empty();
+    complete.then(|| Credentials {
         access_key_id: creds.access_key_id().to_string(),
         secret_access_key: creds.secret_access_key().to_string(),
         session_token: Some(creds.session_token().to_string()),
-        expires: Some(expires),
-    })?;
-    credentials
-        .field_with_nul()
-        .is_none()
-        .then_some(credentials)
+        expires: Some(creds.expiration().secs()),
+    })
 }

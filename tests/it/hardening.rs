@@ -4,7 +4,7 @@
 use crate::common::fake_sts::{Behaviour, FakeSts};
 use crate::common::shell::Around;
 use crate::common::{
-    self, environment_of, eval_assume, require_tool, Moto, Run, Shell, World, BASE_KEYS, SHELLS,
+    self, environment_of, eval_assume, Moto, Run, Shell, World, BASE_KEYS, NUSHELLS, SHELLS,
 };
 use std::time::Duration;
 
@@ -54,10 +54,7 @@ fn a_failed_assume_gives_its_message_in_time_and_leaves_the_environment_byte_for
     ));
     let denied = world_at(&denied_sts.endpoint);
     let mut longest = Duration::ZERO;
-    for shell in SHELLS.into_iter().chain(["nu"]) {
-        if shell == "nu" {
-            require_tool("nu");
-        }
+    for shell in SHELLS.into_iter().chain(NUSHELLS) {
         for (world, target, status, message) in [
             (
                 &config_only,
@@ -999,8 +996,7 @@ fn a_nul_byte_in_a_processed_credential_is_refused() {
     std::fs::write(
         &script,
         "#!/bin/sh\nprintf '%s' '{\"Version\":1,\"AccessKeyId\":\"AKIAPROCESS\",\
-         \"SecretAccessKey\":\"half\\u0000other\",\"SessionToken\":\"t\",\
-         \"Expiration\":\"2099-01-01T00:00:00Z\"}'\n",
+         \"SecretAccessKey\":\"half\\u0000other\",\"SessionToken\":\"t\"}'\n",
     )
     .unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -1050,4 +1046,151 @@ fn unusual_shell_options_load_the_integration_quietly() {
         "{}",
         run.stderr
     );
+}
+
+/// A profile `name` whose credential_process is a script of `body` (sh), in `world`'s config
+/// after `CONFIG`; `PAST`, `HOUR` and `FAR` in `body` become RFC 3339 times an hour ago, an hour
+/// ahead and 40 hours ahead.
+fn process_profile(world: &World, name: &str, body: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let script = world.home().join(format!("{name}-process"));
+    let body = body
+        .replace("PAST", &common::token_time(-3600))
+        .replace("HOUR", &common::token_time(3600))
+        .replace("FAR", &common::token_time(40 * 3600));
+    std::fs::write(&script, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    format!(
+        "[profile {name}]\nregion = eu-west-1\ncredential_process = {}\n",
+        script.display()
+    )
+}
+
+#[test]
+fn huge_credential_values_are_refused_and_every_shell_keeps_what_it_had() {
+    // 200 kB values once made every later command fail ("Argument list too long"), rolecall
+    // included. 10 KiB passes the cap on a process's answer, not the bound on a field.
+    let world = world_at("http://127.0.0.1:9");
+    let config = [
+        process_profile(
+            &world,
+            "huge",
+            "big=$(head -c 200000 /dev/zero | tr '\\0' a)\n\
+             printf '{\"Version\":1,\"AccessKeyId\":\"AKIAPROCESS\",\"SecretAccessKey\":\"%s\",\
+             \"SessionToken\":\"%s\",\"Expiration\":\"HOUR\"}' \"$big\" \"$big\"",
+        ),
+        process_profile(
+            &world,
+            "long",
+            "big=$(head -c 10240 /dev/zero | tr '\\0' a)\n\
+             printf '{\"Version\":1,\"AccessKeyId\":\"AKIAPROCESS\",\"SecretAccessKey\":\"s\",\
+             \"SessionToken\":\"%s\",\"Expiration\":\"HOUR\"}' \"$big\"",
+        ),
+    ];
+    world.write_config(&format!("{CONFIG}{}", config.concat()));
+    for shell in SHELLS.into_iter().chain(NUSHELLS) {
+        for (target, message) in [
+            (
+                "huge",
+                "the credential_process of profile `huge` printed more than 64 KiB",
+            ),
+            (
+                "long",
+                "the credential_process of profile `long` gave a session token of 10240 bytes",
+            ),
+        ] {
+            let around = Shell::new(&world, shell).around_assume(target);
+            assert_failed_alone(&around, &format!("{shell} {target}"), "status=2", message);
+        }
+    }
+}
+
+#[test]
+fn expirations_outside_the_life_of_credentials_are_refused_naming_their_source() {
+    let world = world_at("http://127.0.0.1:9");
+    let answer = |expiration: &str| {
+        format!(
+            "printf '%s' '{{\"Version\":1,\"AccessKeyId\":\"AKIAPROCESS\",\"SecretAccessKey\":\"s\",\
+             \"SessionToken\":\"t\",\"Expiration\":\"{expiration}\"}}'"
+        )
+    };
+    let config = [
+        process_profile(&world, "past", &answer("PAST")),
+        process_profile(&world, "far", &answer("FAR")),
+        process_profile(&world, "year-10000", &answer("+10000-01-01T00:00:00Z")),
+        process_profile(&world, "empty", &answer("")),
+        process_profile(&world, "fine", &answer("HOUR")),
+    ];
+    world.write_config(&format!("{CONFIG}{}", config.concat()));
+    for (target, status, message) in [
+        ("past", 2, "of profile `past` gave an expiration that has passed"),
+        ("far", 2, "of profile `far` gave an expiration more than 36 hours away"),
+        ("year-10000", 1, "of profile `year-10000`: its Expiration `+10000-01-01T00:00:00Z` is not an RFC 3339 time"),
+        ("empty", 1, "of profile `empty`: its Expiration `` is not an RFC 3339 time"),
+    ] {
+        let run = world.run(&["assume", "--json", target]).failure(status);
+        run.stderr_has(message);
+    }
+    world.run(&["assume", "--json", "fine"]).success();
+
+    // STS: an answer that expired already, or lives past 36 hours.
+    for (seconds, message) in [
+        (-100, "it gave an expiration that has passed"),
+        (40 * 3600, "it gave an expiration more than 36 hours away"),
+    ] {
+        let sts = FakeSts::start(Behaviour::Lasting(seconds));
+        let world = world_at(&sts.endpoint);
+        let run = world.run(&["assume", "--json", "demo-admin"]).failure(1);
+        run.stderr_has("AssumeRole at ");
+        run.stderr_has(message);
+    }
+}
+
+#[test]
+fn credentials_renewed_for_less_than_the_refresh_window_are_renewed_once_then_left() {
+    // A process handing out 120-second credentials: each renewal is due again at once. Once
+    // renewed, they count as a failed renewal: one warning, and no process on later commands.
+    let world = world_at("http://127.0.0.1:9");
+    let runs = world.home().join("runs");
+    let profile = process_profile(
+        &world,
+        "brief",
+        &format!(
+            "echo run >> '{}'\n\
+             printf '{{\"Version\":1,\"AccessKeyId\":\"AKIABRIEF\",\"SecretAccessKey\":\"s\",\
+             \"SessionToken\":\"t\",\"Expiration\":\"%s\"}}' \
+             \"$(date -u -d '+120 seconds' +%Y-%m-%dT%H:%M:%SZ)\"",
+            runs.display()
+        ),
+    );
+    world.write_config(&format!("{CONFIG}{profile}"));
+    let nu_command = "for hook in $env.config.hooks.pre_execution { do --env $hook }\n";
+    for shell in SHELLS.into_iter().chain(NUSHELLS) {
+        // Five command lines after the assume, each with the hook that runs before it.
+        let command = match shell {
+            "bash" => "__rolecall_hook\ntrue\n",
+            "zsh" => "__rolecall_preexec\n",
+            "fish" => "emit fish_preexec\n",
+            _ => nu_command,
+        };
+        let _ = std::fs::remove_file(&runs);
+        let run = Shell::new(&world, shell)
+            .init("--auto-refresh --no-prompt")
+            .run(&format!("assume brief\n{}", command.repeat(5)))
+            .success();
+        let count = std::fs::read_to_string(&runs).unwrap().lines().count();
+        assert_eq!(
+            count, 2,
+            "{shell}: the assume, then one renewal\n{}",
+            run.stderr
+        );
+        assert_eq!(
+            run.stderr
+                .matches("rolecall: brief was renewed only briefly and is not renewed again; run assume brief")
+                .count(),
+            1,
+            "{shell}: {}",
+            run.stderr
+        );
+    }
 }

@@ -90,6 +90,28 @@ fn an_sso_profile_exports_the_role_credentials_the_portal_gives_for_the_cached_l
 }
 
 #[test]
+fn portal_expirations_outside_the_life_of_credentials_are_refused() {
+    // An expiration of 0, one an hour ago, and year 10000 (in milliseconds, as the portal
+    // writes them): each named as the SSO session's, nothing exported.
+    let hour_ago_ms = (chrono::Utc::now().timestamp() - 3600) * 1000;
+    for (expiration_ms, message) in [
+        (0, "gave an expiration that has passed"),
+        (hour_ago_ms, "gave an expiration that has passed"),
+        (
+            253_402_300_800_000,
+            "gave an expiration more than 36 hours away",
+        ),
+    ] {
+        let sso = sso_world();
+        sso.portal
+            .script(|script| script.role_expiration_ms = Some(expiration_ms));
+        sso.cache_login("corp", "token-from-login", 3600);
+        let run = sso.assume("sso-dev").failure(2);
+        run.stderr_has(&format!("the SSO session of profile `sso-dev` {message}"));
+    }
+}
+
+#[test]
 fn a_role_on_an_sso_profile_is_assumed_with_the_portal_credentials_and_cached() {
     let mut sso = sso_world();
     sso.cache_login("corp", "token-from-login", 3600);

@@ -72,6 +72,9 @@ pub struct Script {
     /// Bearer tokens every portal call answers UnauthorizedException (HTTP 401), as it answers
     /// a call that carries none.
     pub refused_tokens: Vec<String>,
+    /// The `expiration` GetRoleCredentials gives, in milliseconds since 1970; none: an hour
+    /// from now.
+    pub role_expiration_ms: Option<i64>,
 }
 
 impl Default for Script {
@@ -95,6 +98,7 @@ impl Default for Script {
             throttle_every: 0,
             failing_roles_account: None,
             refused_tokens: Vec::new(),
+            role_expiration_ms: None,
         }
     }
 }
@@ -492,7 +496,7 @@ fn route(path: &str, body: &str, state: &Mutex<State>, endpoint: &str) -> String
     let now = chrono::Utc::now().timestamp();
     match path.split('?').next().unwrap_or("") {
         "/federation/credentials" => {
-            let expiration_ms = (now + 3600) * 1000;
+            let expiration_ms = script.role_expiration_ms.unwrap_or((now + 3600) * 1000);
             ok(&format!(
                 "{{\"roleCredentials\":{{\"accessKeyId\":\"{ACCESS_KEY_ID}\",\
                  \"secretAccessKey\":\"portal-secret\",\"sessionToken\":\"portal-token\",\

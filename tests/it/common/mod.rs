@@ -11,7 +11,7 @@ pub mod hostile;
 pub mod keyring;
 pub mod shell;
 
-pub use shell::{environment_of, eval_assume, Shell, SHELLS};
+pub use shell::{environment_of, eval_assume, Shell, NUSHELLS, SHELLS};
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -14,6 +14,32 @@ use std::time::Duration;
 /// integration supports, speaks a language of its own, so its tests are apart (tests/it/nu.rs).
 pub const SHELLS: [&str; 3] = ["bash", "zsh", "fish"];
 
+/// The nushells the README names, each run by the nushell tests: the pinned release on PATH
+/// ("nu") and the oldest named one ("nu-oldest"), whose binary scripts/test installs apart and
+/// names in `OLDEST_NU_VARIABLE`.
+pub const NUSHELLS: [&str; 2] = ["nu", "nu-oldest"];
+
+/// The variable naming the oldest nushell's binary.
+pub const OLDEST_NU_VARIABLE: &str = "ROLECALL_TEST_OLDEST_NU";
+
+/// The program a shell of `SHELLS` or `NUSHELLS` runs; a missing one fails the test.
+pub fn shell_program(name: &str) -> PathBuf {
+    if name != "nu-oldest" {
+        return require_tool(name);
+    }
+    let program = std::env::var_os(OLDEST_NU_VARIABLE)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            panic!("{OLDEST_NU_VARIABLE} names no nushell: run scripts/test, which installs it")
+        });
+    assert!(
+        program.is_file(),
+        "{OLDEST_NU_VARIABLE} is {}, which is no file: run scripts/test, which installs it",
+        program.display()
+    );
+    program
+}
+
 /// A shell of a world, and how the integration is loaded in it.
 #[must_use]
 pub struct Shell<'w> {
@@ -30,7 +56,7 @@ pub struct Shell<'w> {
 }
 
 impl<'w> Shell<'w> {
-    /// `name` (bash, zsh, fish or nu) in `world`, the integration loaded without flags; `run`
+    /// `name` (bash, zsh, fish, or nu or nu-oldest) in `world`, the integration loaded without flags; `run`
     /// uses `bash -eu`, `zsh --no-rcs -eu`, `fish --no-config` and `nu --no-config-file` (which
     /// stops at the first failing command of its own accord).
     pub fn new(world: &'w World, name: &'w str) -> Shell<'w> {
@@ -94,6 +120,10 @@ impl<'w> Shell<'w> {
         self
     }
 
+    fn is_nu(&self) -> bool {
+        NUSHELLS.contains(&self.name)
+    }
+
     /// What comes before `rest`: the lines given to `before`, compinit, the integration.
     fn script(&self, rest: &str) -> String {
         let mut script = self.before.clone();
@@ -101,7 +131,7 @@ impl<'w> Shell<'w> {
             script.push_str("autoload -Uz compinit; compinit -u -D\n");
         }
         if let Some(flags) = &self.init {
-            if self.name == "nu" {
+            if self.is_nu() {
                 // nushell cannot evaluate text: `source` reads the file when the body is parsed.
                 let file = self.nu_integration_file(flags);
                 script.push_str(&format!("source r#'{}'#\n", file.display()));
@@ -136,7 +166,7 @@ impl<'w> Shell<'w> {
     }
 
     fn command(&self) -> Command {
-        let mut command = self.world.command(require_tool(self.name));
+        let mut command = self.world.command(shell_program(self.name));
         command.envs(self.env.iter().map(|(name, value)| (name, value)));
         command
     }
@@ -145,7 +175,8 @@ impl<'w> Shell<'w> {
     pub fn run(&self, body: &str) -> Run {
         let mut command = self.command();
         let errexit = if self.errexit { "-eu" } else { "-u" };
-        match (self.name, self.user_config) {
+        let name = if self.is_nu() { "nu" } else { self.name };
+        match (name, self.user_config) {
             ("bash", false) => command.args(["--norc", "--noprofile", errexit]),
             ("zsh", false) => command.args(["--no-rcs", errexit]),
             ("bash" | "zsh", true) => command.arg(errexit),
@@ -164,7 +195,7 @@ impl<'w> Shell<'w> {
     /// shell read it, and only it (fish reads its other configuration too with `user_config`).
     /// nushell's are two files, written by `nu_config_files`.
     fn rc_file(&self, rc: &str) -> Vec<String> {
-        if self.name == "nu" {
+        if self.is_nu() {
             self.nu_config_files(rc);
             return Vec::new();
         }
@@ -223,8 +254,8 @@ impl<'w> Shell<'w> {
     /// `lines` from its standard input: for what only an interactive shell does, such as running
     /// prompt hooks between commands. Prompts and errors arrive on stderr.
     pub fn interactive(&self, rc: &str, lines: &str) -> Run {
-        assert_ne!(
-            self.name, "nu",
+        assert!(
+            !self.is_nu(),
             "nushell reads commands from a terminal: use `terminal`"
         );
         let mut command = self.command();
@@ -254,10 +285,10 @@ impl<'w> Shell<'w> {
             line.push("env".to_string());
             line.extend(assignments);
         }
-        line.push(self.name.to_string());
+        line.push(quote(&shell_program(self.name).display().to_string()));
         line.extend(self.rc_file(rc).into_iter().map(|arg| quote(&arg)));
         // fish and nushell know a terminal when they are given one.
-        if !matches!(self.name, "fish" | "nu") {
+        if self.name != "fish" && !self.is_nu() {
             line.push("-i".into());
         }
         Tmux::start(self.world, &line.join(" "))
@@ -269,10 +300,15 @@ impl<'w> Shell<'w> {
     /// environment is the whole `$env` record as JSON (closures as their source), without
     /// `LAST_EXIT_CODE`, which a failed assume sets by design and `status=N` shows.
     pub fn around_assume(&self, args: &str) -> Around {
+        // nushell 0.101 has neither flag, and writes closures as null.
+        let as_json = match self.name {
+            "nu-oldest" => "reject -i LAST_EXIT_CODE | to json --raw",
+            _ => "reject --optional LAST_EXIT_CODE | to json --serialize --raw",
+        };
         let body = match self.name {
-            "nu" => format!(
+            "nu" | "nu-oldest" => format!(
                 "$env.AWS_PROFILE = 'kept'; $env.ROLECALL_PROFILE = 'kept'\n\
-                 def environment [] {{ $env | reject --optional LAST_EXIT_CODE | to json --serialize --raw }}\n\
+                 def environment [] {{ $env | {as_json} }}\n\
                  print (environment); print '--split--'\n\
                  print --stderr $\"start=(date now | into int)\"\n\
                  try {{ assume {args} }} catch {{ print --stderr $\"status=($env.LAST_EXIT_CODE)\" }}\n\
