@@ -129,7 +129,7 @@ fn populate(args: SsoPopulateArgs) -> Result<()> {
     let rewrite = if args.dry_run {
         None
     } else {
-        Some(block::Rewrite::begin(&config_path).map_err(Failure::local)?)
+        Some(block::Rewrite::begin(&config_path)?)
     };
     let index = ProfileIndex::build(files::config_files(&env)?);
     files::parse_attributed(&index.files)?;
