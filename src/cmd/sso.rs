@@ -111,14 +111,10 @@ fn populate(args: SsoPopulateArgs) -> Result<()> {
 
     let mut progress = Progress::new();
     let grants = crate::aws::net::block_on(async {
-        crate::sso::ensure_login(&env, &login, &format!("--sso-session {session}"), true).await?;
-        let token = crate::sso::usable_token(&env, &login).ok_or_else(|| {
-            Failure::aws(format!(
-                "no usable token for {}; run `rolecall sso login --sso-session {}`",
-                login.describe(),
-                printable(&session)
-            ))
-        })?;
+        let held =
+            crate::sso::ensure_login(&env, &login, &format!("--sso-session {session}"), true)
+                .await?;
+        let token = held.token;
         let portal = crate::sso::portal::Portal::new(&login, &token.access_token)?;
         portal.grants(&mut |step| progress.show(step)).await
     });

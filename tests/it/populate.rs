@@ -1248,6 +1248,9 @@ fn on_a_terminal_progress_shows_while_listing_and_gives_way_to_the_summary() {
     );
 }
 
+/// How an editor saves `text` at a path.
+type Save = fn(&Path, &str);
+
 #[test]
 fn an_editor_s_save_while_populate_writes_is_kept_and_populate_writes_nothing() {
     let mut script = Script::default();
@@ -1256,7 +1259,7 @@ fn an_editor_s_save_while_populate_writes_is_kept_and_populate_writes_nothing() 
     let path = populate.config_path();
     // An editor that saves by writing a new file and renaming it over the old one, and one
     // that writes the file in place.
-    let saves: [(&str, fn(&Path, &str)); 2] = [
+    let saves: [(&str, Save); 2] = [
         ("renamed", |path, text| {
             let new = path.with_extension("swp");
             std::fs::write(&new, text).unwrap();
