@@ -286,12 +286,16 @@ impl Portal {
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         if matches!(Trouble::of(&error), Trouble::Refused) {
-            let session = self.login.session.as_deref().unwrap_or_default();
+            let again = match &self.login.session {
+                Some(session) => {
+                    format!("`rolecall sso login --sso-session {}`", printable(session))
+                }
+                None => "`rolecall sso login PROFILE` for a profile of that start URL".into(),
+            };
             return Failure::aws(format!(
                 "the SSO portal refused the login of {} ({operation}: UnauthorizedException): it \
-                 has expired or was ended; run `rolecall sso login --sso-session {}`",
+                 has expired or was ended; run {again}",
                 self.login.describe(),
-                printable(session)
             ));
         }
         let code = error.code().map(String::from);
