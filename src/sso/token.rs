@@ -206,6 +206,20 @@ mod tests {
     }
 
     #[test]
+    fn a_place_takes_its_room_first_and_leaves_exactly_the_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sso/cache").join(file_name("corp"));
+        let place = Place::prepare(&path, ROOM).unwrap();
+        let taken = fs::metadata(place.temp.path()).unwrap();
+        assert_eq!(taken.len(), ROOM);
+        assert_eq!(taken.mode() & 0o777, 0o600);
+        place.keep(&token()).unwrap();
+        assert_eq!(read(&path), Some(token()));
+        let names: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().collect();
+        assert_eq!(names.len(), 1, "a temporary file was left");
+    }
+
+    #[test]
     fn names_are_the_sha1_the_aws_cli_uses() {
         // printf %s corp | sha1sum
         assert_eq!(

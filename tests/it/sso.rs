@@ -926,7 +926,7 @@ with open(path, "r+") as f:
     f.truncate(0)
     f.write(text[:40])
     f.flush()
-    time.sleep(0.8)
+    time.sleep(0.5)
     f.write(text[40:])
 print(answer["accessToken"])
 "#;
