@@ -1002,3 +1002,29 @@ fn logout_during_a_renewal_waits_for_it_and_no_token_comes_back() {
         sso.portal_calls().last().unwrap().1
     );
 }
+
+#[test]
+fn with_a_read_only_cache_directory_concurrent_renewals_still_take_turns() {
+    let sso = sso_world();
+    Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).success();
+    sso.expire_token("corp");
+    // Slow enough that every assume has asked before the first is answered, were they not
+    // taking turns.
+    sso.portal.script(|s| s.refresh_delay_ms = 500);
+    let refreshes = sso.refreshes();
+    sso.in_private_mounts(
+        "mkdir -p \"$HOME/.cache/rolecall\"\n\
+         mount --bind -o ro \"$HOME/.cache/rolecall\" \"$HOME/.cache/rolecall\"\n\
+         for n in 1 2 3 4 5 6; do run $n assume --json --no-input --no-cache sso-dev & done\n\
+         wait\n",
+    );
+    for n in 1..=6 {
+        let run = sso.inside(n);
+        assert_eq!(run.status, 0, "assume {n}: {}", run.stderr);
+    }
+    assert_eq!(
+        sso.refreshes(),
+        refreshes + 1,
+        "the assumes did not take turns"
+    );
+}
