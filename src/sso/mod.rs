@@ -334,7 +334,7 @@ pub async fn ensure_login(
                 }
                 None => Err(Failure::local(format!(
                     "the SSO login of {} was not renewed: {why}\n  its refresh token was not \
-                     used, so it renews once that is mended",
+                     used, so the login is still there to renew once that is mended",
                     login.describe()
                 ))),
             };
