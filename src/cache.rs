@@ -197,18 +197,40 @@ pub fn write_note(dir: &Path, name: &str, key: &str, value: &str) -> std::io::Re
 /// is released when the returned file is dropped. Waiting is bounded by `patience`: after it the
 /// caller goes on without the lock (two fetches are better than a hang).
 pub fn lock(dir: &Path, name: &str, patience: std::time::Duration) -> Option<fs::File> {
+    match try_lock(dir, name, patience) {
+        Locked::Held(file) => Some(file),
+        Locked::Busy | Locked::Unavailable => None,
+    }
+}
+
+/// What came of asking for a lock.
+pub enum Locked {
+    /// Held until the file is dropped.
+    Held(fs::File),
+    /// Another process held it all the while.
+    Busy,
+    /// No lock file could be made there (a read-only or foreign directory).
+    Unavailable,
+}
+
+/// As `lock`, telling a lock another process holds from one that cannot be made in `dir`.
+pub fn try_lock(dir: &Path, name: &str, patience: std::time::Duration) -> Locked {
     use std::os::fd::AsRawFd;
-    prepare_directory(dir).ok()?;
-    let file = open_lock(&dir.join(format!("{name}.lock")))?;
+    let Some(file) = prepare_directory(dir)
+        .ok()
+        .and_then(|()| open_lock(&dir.join(format!("{name}.lock"))))
+    else {
+        return Locked::Unavailable;
+    };
     let started = std::time::Instant::now();
     let mut told = false;
     loop {
         // SAFETY: flock on a descriptor this function owns; LOCK_NB never blocks.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            return Some(file);
+            return Locked::Held(file);
         }
         if started.elapsed() >= patience {
-            return None;
+            return Locked::Busy;
         }
         if !told {
             eprintln!(

@@ -174,10 +174,21 @@ async fn fetch(
     // STS's settings are checked first: a credential_process may have had a person unlock
     // something by the time a usage error would otherwise surface.
     let sts = Sts::new(chain.region.as_deref())?;
-    if let Base::Sso { profile, login } = &chain.base {
-        crate::sso::ensure_login(request.env, login, profile, request.mfa.may_ask).await?;
+    // A token the SDK's provider would not find in the file, or would renew itself, is handed
+    // to the portal by rolecall.
+    let mut sso_token = None;
+    if let Base::Sso { profile, login, .. } = &chain.base {
+        let asking = match request.mfa.may_ask {
+            true => crate::sso::Asking::AtTerminal,
+            false => crate::sso::Asking::Nobody,
+        };
+        let held = crate::sso::ensure_login(request.env, login, profile, asking).await?;
+        if !held.sdks_use_the_file() {
+            sso_token = Some(held.token.access_token);
+        }
     }
-    let mut credentials = source::base_credentials(&chain.base, sts.timeout()).await?;
+    let mut credentials =
+        source::base_credentials(&chain.base, sts.timeout(), sso_token.as_deref()).await?;
     let mut caller = chain.base.describe();
     let mut caller_expires = credentials.expires;
     let mut first_hop_mfa: Option<(&str, String)> = None;

@@ -78,3 +78,24 @@ pub fn kill_tree(pid: i32) {
         }
     }
 }
+
+/// For tests of races, in debug builds only: when ROLECALL_TEST_PAUSE_BEFORE_RENAME names a
+/// file, rolecall creates it right before it renames a file into place and waits (up to 30 s)
+/// until the test has removed it, so the test can change things at that very moment.
+#[cfg(debug_assertions)]
+pub fn test_pause_before_rename() {
+    let Some(marker) = std::env::var_os("ROLECALL_TEST_PAUSE_BEFORE_RENAME") else {
+        return;
+    };
+    let marker = std::path::PathBuf::from(marker);
+    if std::fs::write(&marker, b"paused").is_err() {
+        return;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while marker.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[cfg(not(debug_assertions))]
+pub fn test_pause_before_rename() {}

@@ -36,8 +36,13 @@ fn process_timeout() -> Result<Duration> {
     }
 }
 
-/// The credentials `base` names; `network_limit` bounds a call to a service for them.
-pub async fn base_credentials(base: &Base, network_limit: Duration) -> Result<Credentials> {
+/// The credentials `base` names; `network_limit` bounds a call to a service for them. An SSO
+/// base with `sso_token` asks the portal with that access token rather than through the file.
+pub async fn base_credentials(
+    base: &Base,
+    network_limit: Duration,
+    sso_token: Option<&str>,
+) -> Result<Credentials> {
     let limit = match base {
         Base::Process { .. } => process_timeout()?,
         _ => network_limit,
@@ -48,7 +53,7 @@ pub async fn base_credentials(base: &Base, network_limit: Duration) -> Result<Cr
     // A process is timed by its runner, which ends it (and what it started) when it is late.
     let provided = match base {
         Base::Process { command, .. } => Ok(run_process(base, command, limit).await),
-        _ => tokio::time::timeout(limit, provide(base)).await,
+        _ => tokio::time::timeout(limit, provide(base, sso_token)).await,
     };
     match provided {
         Ok(Ok(credentials)) => match credentials.unfit(crate::time::now()) {
@@ -68,7 +73,33 @@ pub async fn base_credentials(base: &Base, network_limit: Duration) -> Result<Cr
     }
 }
 
-async fn provide(base: &Base) -> Result<Credentials> {
+async fn provide(base: &Base, sso_token: Option<&str>) -> Result<Credentials> {
+    if let (
+        Base::Sso {
+            profile,
+            login,
+            account_id,
+            role_name,
+        },
+        Some(token),
+    ) = (base, sso_token)
+    {
+        let missing = |setting: &str| {
+            Failure::usage(format!(
+                "profile `{}` has no {setting}; an SSO profile needs sso_account_id and \
+                 sso_role_name",
+                printable(profile)
+            ))
+        };
+        let account_id = account_id
+            .as_deref()
+            .ok_or_else(|| missing("sso_account_id"))?;
+        let role_name = role_name
+            .as_deref()
+            .ok_or_else(|| missing("sso_role_name"))?;
+        let portal = crate::sso::portal::Portal::new(login, token)?;
+        return portal.role_credentials(account_id, role_name).await;
+    }
     let provided = match base {
         Base::Static { credentials, .. } | Base::Environment { credentials } => {
             return Ok(credentials.clone())

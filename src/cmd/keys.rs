@@ -110,7 +110,7 @@ fn add(args: KeysAddArgs) -> Result<()> {
     vault.put_key(profile, &key)?;
     let program = line::program_word(std::env::var_os("PATH").as_deref())?;
     let written = (|| {
-        let rewrite = Rewrite::begin(&path).map_err(Failure::local)?;
+        let rewrite = Rewrite::begin(&path)?;
         let text = read_locked(&path)?;
         let command = line::render(&program, profile);
         let new_text = file::line_removed(&text, profile);
@@ -185,7 +185,7 @@ fn import(args: KeysImportArgs) -> Result<()> {
         check_profile_name(profile)?;
     }
     let profiles = Profiles::load(&env)?;
-    let rewrite = Rewrite::begin(&path).map_err(Failure::local)?;
+    let rewrite = Rewrite::begin(&path)?;
     let text = read_locked(&path)?;
     let in_file = files::parse(&[ConfigFile {
         kind: EnvConfigFileKind::Credentials,
@@ -405,7 +405,7 @@ fn remove(args: KeysProfileArgs) -> Result<()> {
     let path = credentials_path(&env)?;
     let vault = Vault::open()?;
     let key = vault.key(profile)?;
-    let rewrite = Rewrite::begin(&path).map_err(Failure::local)?;
+    let rewrite = Rewrite::begin(&path)?;
     let text = read_locked(&path)?;
     let new_text = file::line_removed(&text, profile);
     if key.is_none() && new_text == text {

@@ -235,14 +235,10 @@ fn populate_session(
     let mut progress = Progress::new();
     let grants = crate::aws::net::block_on(async {
         let words = format!("--sso-session {session}");
-        crate::sso::log_in_unless_fresh(env, &login, choices, &words).await?;
-        let token = crate::sso::usable_token(env, &login).ok_or_else(|| {
-            Failure::aws(format!(
-                "no usable token for {}; run `rolecall sso login --sso-session {}`",
-                login.describe(),
-                printable(&session)
-            ))
-        })?;
+        let asking = crate::sso::Asking::AsChosen(choices);
+        let token = crate::sso::ensure_login(env, &login, &words, asking)
+            .await?
+            .token;
         let portal = crate::sso::portal::Portal::new(&login, &token.access_token)?;
         portal.grants(&mut |step| progress.show(step)).await
     });
@@ -253,7 +249,7 @@ fn populate_session(
     let rewrite = if args.dry_run {
         None
     } else {
-        Some(block::Rewrite::begin(&config_path).map_err(Failure::local)?)
+        Some(block::Rewrite::begin(&config_path)?)
     };
     let index = ProfileIndex::build(files::config_files(env)?);
     files::parse_attributed(&index.files)?;

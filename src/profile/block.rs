@@ -4,7 +4,7 @@
 //! two rolecalls writing blocks at once take turns instead of losing one's block.
 
 use super::index::ProfileIndex;
-use crate::error::printable;
+use crate::error::{printable, Failure, Result};
 use aws_runtime::env_config::file::EnvConfigFileKind;
 use std::fs;
 use std::io::Write;
@@ -156,7 +156,7 @@ pub struct Rewrite {
     _lock: fs::File,
     /// What the file was when read (none: it did not exist), to see whether anything else
     /// changed it before it is replaced.
-    seen: Option<(u64, u64, i64, i64, u64)>,
+    seen: Option<Identity>,
     mode: u32,
 }
 
@@ -165,13 +165,14 @@ const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Rewrite {
     /// Locks the config file at `named` (a link there followed to the file it names) for
-    /// rewriting, once any other rolecall has finished with it. Refuses a file that is not a
-    /// regular file of this user's.
-    pub fn begin(named: &Path) -> Result<Rewrite, String> {
+    /// rewriting, once any other rolecall has finished with it. Refuses (exit 2) a file that is
+    /// not a regular file of this user's, and one with more than one name: replacing it would
+    /// leave the old text, secrets included, under the other name.
+    pub fn begin(named: &Path) -> Result<Rewrite> {
         let shown = || printable(&named.to_string_lossy());
         let path = match fs::symlink_metadata(named) {
             Ok(meta) if meta.file_type().is_symlink() => fs::canonicalize(named)
-                .map_err(|e| format!("cannot follow the link {}: {e}", shown()))?,
+                .map_err(|e| Failure::local(format!("cannot follow the link {}: {e}", shown())))?,
             _ => named.to_path_buf(),
         };
         let dir = path
@@ -179,29 +180,39 @@ impl Rewrite {
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
             .to_path_buf();
+        let shown_dir = || printable(&dir.to_string_lossy());
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(&dir)
-            .map_err(|e| format!("cannot make {}: {e}", printable(&dir.to_string_lossy())))?;
+            .map_err(|e| Failure::local(format!("cannot make {}: {e}", shown_dir())))?;
         let lock = fs::OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
             .open(&dir)
-            .map_err(|e| format!("cannot open {}: {e}", printable(&dir.to_string_lossy())))?;
-        wait_for_lock(&lock, &shown())?;
+            .map_err(|e| Failure::local(format!("cannot open {}: {e}", shown_dir())))?;
+        wait_for_lock(&lock, &shown()).map_err(Failure::local)?;
         let (seen, mode) = match fs::symlink_metadata(&path) {
             Ok(meta) => {
                 if !meta.is_file() || meta.uid() != crate::os::effective_uid() {
-                    return Err(format!(
+                    return Err(Failure::usage(format!(
                         "{} is not a regular file of yours; rolecall will not rewrite it",
                         shown()
-                    ));
+                    )));
+                }
+                if meta.nlink() > 1 {
+                    return Err(Failure::usage(format!(
+                        "{} has {} names (hard links): rewriting it would leave the old text, \
+                         secrets included, under the others; nothing was changed\n  make it a \
+                         file of its own first (copy it, then move the copy over it)",
+                        shown(),
+                        meta.nlink()
+                    )));
                 }
                 (Some(identity(&meta)), meta.mode() & 0o7777)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, 0o600),
-            Err(e) => return Err(format!("cannot read {}: {e}", shown())),
+            Err(e) => return Err(Failure::local(format!("cannot read {}: {e}", shown()))),
         };
         Ok(Rewrite {
             path,
@@ -213,36 +224,147 @@ impl Rewrite {
     }
 
     /// Replaces the file with `text`: a temporary file beside it with the file's mode, synced,
-    /// then renamed over it, so every reader sees the old file or the new one. Refused when the
-    /// file changed since `begin` (an editor saved it meanwhile): nothing is lost then.
+    /// then swapped into place, so every reader sees the old file or the new one. Refused when
+    /// the file changed since `begin` (an editor saved it meanwhile): what was swapped out is
+    /// checked, and put back if it is not the file that was read, so nothing is lost.
     pub fn commit(self, text: &str) -> Result<(), String> {
         let shown = printable(&self.path.to_string_lossy());
-        let now = match fs::symlink_metadata(&self.path) {
-            Ok(meta) => Some(identity(&meta)),
-            Err(_) => None,
-        };
-        if now != self.seen {
-            return Err(format!(
-                "{shown} changed while rolecall was working on it; run the command again"
-            ));
+        let changed =
+            || format!("{shown} changed while rolecall was working on it; run the command again");
+        // Checked first too, so a file changed long ago costs no write.
+        if current_identity(&self.path) != self.seen {
+            return Err(changed());
         }
-        let dir = &self.dir;
-        let written = (|| {
-            let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-            temp.write_all(text.as_bytes())?;
-            temp.as_file()
-                .set_permissions(fs::Permissions::from_mode(self.mode))?;
-            temp.as_file().sync_all()?;
-            temp.persist(&self.path).map_err(|e| e.error)?;
-            // The rename itself reaches the disk only with the directory.
-            fs::File::open(dir)?.sync_all()
-        })();
-        written.map_err(|e| format!("cannot write {shown}: {e}"))
+        let cannot = |e: std::io::Error| format!("cannot write {shown}: {e}");
+        let mut temp = tempfile::NamedTempFile::new_in(&self.dir).map_err(cannot)?;
+        temp.write_all(text.as_bytes())
+            .and_then(|_| {
+                temp.as_file()
+                    .set_permissions(fs::Permissions::from_mode(self.mode))
+            })
+            .and_then(|_| temp.as_file().sync_all())
+            .map_err(cannot)?;
+        crate::os::test_pause_before_rename();
+        match swap_in(temp, &self.path, self.seen) {
+            Swapped::Done => {}
+            Swapped::Changed => return Err(changed()),
+            Swapped::Failed(e) => return Err(cannot(e)),
+            Swapped::Stranded(other) => {
+                return Err(format!(
+                    "{shown} changed while rolecall was replacing it, and the other version \
+                     could not be put back: it is at {}",
+                    printable(&other.to_string_lossy())
+                ))
+            }
+        }
+        // The rename itself reaches the disk only with the directory.
+        fs::File::open(&self.dir)
+            .and_then(|dir| dir.sync_all())
+            .map_err(cannot)
     }
 }
 
+/// How replacing a file went.
+enum Swapped {
+    Done,
+    /// The file at the path was not the one read; it is (still, or again) in place.
+    Changed,
+    Failed(std::io::Error),
+    /// The file at the path was not the one read and could not be put back: it is here.
+    Stranded(PathBuf),
+}
+
+/// Puts `temp` at `path` when what is there is still `seen` (none: nothing is there). Linux
+/// swaps the two in one step and checks what it swapped out, so a save landing at any moment
+/// before the swap is never overwritten; elsewhere, or on a file system that cannot swap, the
+/// check runs right before the rename.
+fn swap_in(temp: tempfile::NamedTempFile, path: &Path, seen: Option<Identity>) -> Swapped {
+    let Some(seen) = seen else {
+        // Nothing was there: a file that appeared meanwhile is not replaced.
+        return match temp.persist_noclobber(path) {
+            Ok(_) => Swapped::Done,
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Swapped::Changed,
+            Err(e) => Swapped::Failed(e.error),
+        };
+    };
+    #[cfg(target_os = "linux")]
+    match exchange(temp.path(), path) {
+        Ok(()) => {
+            // `temp`'s name now holds what was at `path`.
+            let swapped_out = fs::symlink_metadata(temp.path())
+                .ok()
+                .filter(|meta| meta.nlink() == 1)
+                .map(|meta| identity(&meta));
+            if swapped_out == Some(seen) {
+                // Dropping `temp` removes the old file.
+                return Swapped::Done;
+            }
+            return match exchange(temp.path(), path) {
+                Ok(()) => Swapped::Changed,
+                Err(_) => match temp.keep() {
+                    Ok((_, other)) => Swapped::Stranded(other),
+                    Err(e) => Swapped::Failed(e.error),
+                },
+            };
+        }
+        Err(e)
+            if !matches!(
+                e.raw_os_error(),
+                Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)
+            ) =>
+        {
+            return Swapped::Failed(e)
+        }
+        // This file system cannot swap: check, then rename.
+        Err(_) => {}
+    }
+    if current_identity(path) != Some(seen) {
+        return Swapped::Changed;
+    }
+    match temp.persist(path) {
+        Ok(_) => Swapped::Done,
+        Err(e) => Swapped::Failed(e.error),
+    }
+}
+
+/// Swaps the files at `a` and `b` in one step (renameat2 with RENAME_EXCHANGE).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
+    };
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: two NUL-terminated paths that live across the call.
+    let done = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if done == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// The identity of the file at `path` now, when it is there with one name.
+fn current_identity(path: &Path) -> Option<Identity> {
+    fs::symlink_metadata(path)
+        .ok()
+        .filter(|meta| meta.nlink() == 1)
+        .map(|meta| identity(&meta))
+}
+
+type Identity = (u64, u64, i64, i64, u64);
+
 /// What tells one version of a file from the next: device, inode, size, modification time.
-fn identity(meta: &fs::Metadata) -> (u64, u64, i64, i64, u64) {
+fn identity(meta: &fs::Metadata) -> Identity {
     (
         meta.dev(),
         meta.ino(),

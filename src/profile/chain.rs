@@ -33,11 +33,15 @@ pub enum Base {
         key_id: Option<String>,
         credentials: Option<Credentials>,
     },
-    /// An SSO profile: the portal's role credentials, through aws-config's provider, with the
-    /// token of its login (`rolecall sso login` or `aws sso login`).
+    /// An SSO profile: the portal's role credentials, with the token of its login (`rolecall
+    /// sso login` or `aws sso login`), through aws-config's provider when the token file serves
+    /// it, else asked for with the token rolecall holds.
     Sso {
         profile: String,
         login: super::set::SsoLogin,
+        /// `sso_account_id` and `sso_role_name` (aws-config's provider checks they are set).
+        account_id: Option<String>,
+        role_name: Option<String>,
     },
     /// `credential_source` of a role profile: Environment, Ec2InstanceMetadata or EcsContainer.
     CredentialSource { profile: String, source: String },
@@ -410,6 +414,8 @@ impl Profiles {
         if profile.get("sso_session").is_some() || profile.get("sso_start_url").is_some() {
             return Ok(Base::Sso {
                 login: self.sso_login_of_profile(&name)?,
+                account_id: non_empty(profile.get("sso_account_id")),
+                role_name: non_empty(profile.get("sso_role_name")),
                 profile: name,
             });
         }

@@ -11,12 +11,13 @@ pub mod start;
 pub mod token;
 
 use crate::aws::net::{checked_endpoint, overall_timeout, SSO_ENDPOINT_VARIABLES};
+use crate::cache::{self, Locked};
 use crate::env::Env;
 use crate::error::{printable, Failure, Result};
 use crate::profile::SsoLogin;
 use login::{Choices, REGISTERED_REDIRECT};
 use oidc::{Grant, Issued, Oidc, Refusal, Registration};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use token::Token;
 
 /// A token with less than this left is renewed (the cache's own margin: an SDK treats it as
@@ -33,17 +34,30 @@ pub fn token_path(env: &Env, login: &SsoLogin) -> Result<PathBuf> {
         .ok_or_else(|| Failure::usage("no home directory to keep the SSO token in"))
 }
 
-/// The token of `login` when it is good for a while yet.
-pub fn fresh_token(env: &Env, login: &SsoLogin) -> Option<Token> {
-    let token = token::read(&token_path(env, login).ok()?)?;
-    (token.expires() - crate::time::now() > FRESH_SECONDS).then_some(token)
+/// The token at `path` when it is good for a while yet.
+fn fresh_token(path: &Path) -> Option<Token> {
+    token::read(path).filter(|token| token.expires() - crate::time::now() > FRESH_SECONDS)
 }
 
-/// The token of `login` while it has not expired: after `ensure_login`, which keeps a token
-/// that is close to its end when the service cannot renew it.
-pub fn usable_token(env: &Env, login: &SsoLogin) -> Option<Token> {
-    let token = token::read(&token_path(env, login).ok()?)?;
-    (token.expires() > crate::time::now()).then_some(token)
+/// The token a run goes on with, from `ensure_login`.
+pub struct Held {
+    pub token: Token,
+    /// Whether the token file holds this very token.
+    in_file: bool,
+}
+
+/// An SDK reading the token file renews a token with five minutes left (aws-config and
+/// botocore alike); this much more keeps the time between rolecall's look and the SDK's.
+const SDK_RENEWAL_SECONDS: i64 = 5 * 60 + 60;
+
+impl Held {
+    /// Whether an SDK that reads the token file finds this token there and uses it as it is.
+    /// Otherwise the run must hand the token to the portal itself: only it has the token, or an
+    /// SDK would renew it, spending the refresh token where rolecall cannot see whether the
+    /// new one was kept.
+    pub fn sdks_use_the_file(&self) -> bool {
+        self.in_file && self.token.expires() - crate::time::now() > SDK_RENEWAL_SECONDS
+    }
 }
 
 /// Logs in to `login` as the person chooses and writes the token file.
@@ -77,34 +91,6 @@ pub async fn log_in(env: &Env, login: &SsoLogin, choices: &Choices) -> Result<To
     let token = token_from(login, &registration, issued, None);
     token::write(&path, &token).map_err(Failure::local)?;
     Ok(token)
-}
-
-/// For a command the person ran to use a login (`sso populate`): a fresh token as it is, an
-/// old one renewed silently, else a login as `sso login` makes it, when someone can answer it:
-/// a terminal, a `$BROWSER` of theirs, or a page they asked to be shown (`--device-code`,
-/// `--no-browser`). A script with none of those is told how instead of left waiting.
-pub async fn log_in_unless_fresh(
-    env: &Env,
-    login: &SsoLogin,
-    choices: &Choices,
-    command_words: &str,
-) -> Result<()> {
-    if fresh_token(env, login).is_some() || refresh(env, login).await?.is_some() {
-        return Ok(());
-    }
-    use std::io::IsTerminal;
-    let someone_there = std::io::stderr().is_terminal()
-        || env.get_os("BROWSER").is_some()
-        || choices.device_code
-        || !choices.open_browser;
-    if !someone_there {
-        return Err(Failure::aws(format!(
-            "the SSO login of {} has expired or was never made: run `rolecall sso login {}`",
-            login.describe(),
-            printable(command_words)
-        )));
-    }
-    log_in(env, login, choices).await.map(drop)
 }
 
 /// What a registration is made for: the flow and its grants, and the login's own settings.
@@ -204,18 +190,41 @@ async fn register(
     Ok(registration)
 }
 
-/// Renews the token of `login` with its refresh token, when it has one and a registration
-/// that is still good. `None` when it cannot be renewed that way (a person must log in).
-pub async fn refresh(env: &Env, login: &SsoLogin) -> Result<Option<Token>> {
-    let path = token_path(env, login)?;
-    let Some(old) = token::read(&path) else {
-        return Ok(None);
+/// What came of trying to renew a token with its refresh token.
+enum Renewal {
+    Renewed(Held),
+    /// Not tried, because the new token could not be kept (the reason, for a person): the
+    /// refresh token is still good.
+    NotNow(String),
+    /// The service refused the refresh token: another client may have spent it. The access
+    /// token that was in the file.
+    Refused(String),
+    /// Nothing to renew with: no token file, no refresh token, or an expired registration.
+    Impossible,
+}
+
+/// Renews the token at `path` with its refresh token, when it has one and a registration that
+/// is still good. The refresh token is single-use (the service hands out a new one with each
+/// new token), so it is spent only with `turn` held and room for the new file made.
+async fn refresh(path: &Path, login: &SsoLogin, turn: &Locked) -> Result<Renewal> {
+    let Some(old) = token::read(path) else {
+        return Ok(Renewal::Impossible);
     };
     let (Some(refresh_token), Some(registration)) =
         (old.refresh_token.clone(), registration_of(&old))
     else {
-        return Ok(None);
+        return Ok(Renewal::Impossible);
     };
+    let place = match token::Place::prepare(path, token::ROOM) {
+        Ok(place) => place,
+        Err(why) => return Ok(Renewal::NotNow(why)),
+    };
+    if !matches!(turn, Locked::Held(_)) {
+        return Ok(Renewal::NotNow(format!(
+            "another rolecall is renewing or logging in to {}",
+            login.describe()
+        )));
+    }
     let oidc = Oidc::new(&login.region)?;
     match oidc
         .create_token(&registration, &Grant::Refresh(&refresh_token))
@@ -223,54 +232,167 @@ pub async fn refresh(env: &Env, login: &SsoLogin) -> Result<Option<Token>> {
     {
         Ok(issued) => {
             let token = token_from(login, &registration, issued, Some(refresh_token));
-            token::write(&path, &token).map_err(Failure::local)?;
-            Ok(Some(token))
+            let in_file = match place.keep(&token) {
+                Ok(()) => true,
+                Err(why) => {
+                    eprintln!(
+                        "rolecall: warning: the renewed token of {} could not be saved ({why}); \
+                         this run uses it, the next may have to log in again",
+                        login.describe()
+                    );
+                    false
+                }
+            };
+            Ok(Renewal::Renewed(Held { token, in_file }))
         }
         // The service could not be asked: a token not yet expired still serves.
         Err(Refusal::Failed(failure)) => {
             if old.expires() > crate::time::now() {
-                Ok(Some(old))
+                Ok(Renewal::Renewed(Held {
+                    token: old,
+                    in_file: true,
+                }))
             } else {
                 Err(failure)
             }
         }
-        // Any refusal means a new login, unless another tool renewed the token meanwhile (its
-        // refresh token may have replaced the one this process read).
-        Err(_) => Ok(token::read(&path)
-            .filter(|now| now.access_token != old.access_token)
-            .filter(|now| now.expires() - crate::time::now() > FRESH_SECONDS)),
+        Err(_) => Ok(Renewal::Refused(old.access_token)),
+    }
+}
+
+/// How long a refused renewal, or a token file found half written, waits for another client's
+/// new token (botocore writes the file in place, after its own refresh).
+const OTHER_CLIENT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A fresh token other than `old_access` that appears at `path` within OTHER_CLIENT_PATIENCE.
+async fn another_client_s_token(path: &Path, old_access: Option<&str>) -> Option<Token> {
+    let started = std::time::Instant::now();
+    loop {
+        let found = fresh_token(path).filter(|t| Some(t.access_token.as_str()) != old_access);
+        if found.is_some() || started.elapsed() >= OTHER_CLIENT_PATIENCE {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// This process's turn with the login's token file: a lock beside the file (every process that
+/// can write the file can hold it there), else, where that directory cannot hold one, in
+/// rolecall's cache directory.
+fn take_turn(path: &Path, patience: std::time::Duration) -> Locked {
+    let name = format!(
+        "rolecall-{}",
+        path.file_stem().unwrap_or_default().to_string_lossy()
+    );
+    // A directory that is not there yet holds no token to guard.
+    let beside = match path.parent().filter(|dir| dir.is_dir()) {
+        Some(dir) => cache::try_lock(dir, &name, patience),
+        None => Locked::Unavailable,
+    };
+    match (beside, cache::directory()) {
+        (Locked::Unavailable, Some(dir)) => cache::try_lock(&dir, &format!("sso-{name}"), patience),
+        (beside, _) => beside,
+    }
+}
+
+/// Who may be asked to log in when a login must be made anew.
+pub enum Asking<'a> {
+    /// Nobody: auto-refresh, `--no-input`.
+    Nobody,
+    /// A person at this terminal, through the browser.
+    AtTerminal,
+    /// The person who ran a command that logs in (`sso populate`), as they chose: reached at a
+    /// terminal, through their `$BROWSER`, or on a page they asked to be shown
+    /// (`--device-code`, `--no-browser`). A script with none of those is told what to run.
+    AsChosen(&'a Choices),
+}
+
+impl Asking<'_> {
+    /// The choices of the login, when someone is there to make it.
+    fn someone_there(&self, env: &Env) -> Option<Choices> {
+        use std::io::IsTerminal;
+        let terminal = std::io::stderr().is_terminal();
+        match self {
+            Asking::Nobody => None,
+            Asking::AtTerminal => (terminal && std::io::stdin().is_terminal()).then_some(Choices {
+                device_code: false,
+                open_browser: true,
+            }),
+            Asking::AsChosen(choices) => {
+                let reached = terminal
+                    || env.get_os("BROWSER").is_some()
+                    || choices.device_code
+                    || !choices.open_browser;
+                reached.then_some(Choices {
+                    device_code: choices.device_code,
+                    open_browser: choices.open_browser,
+                })
+            }
+        }
     }
 }
 
 /// Makes sure `login` has a token good for a while, before an SSO profile's credentials are
 /// fetched: a fresh one is used as it is, an old one renewed silently, and a missing or
-/// unrenewable one logged in anew when a person is there to do it (`may_ask` and a terminal).
-/// Two processes needing the same login take turns: the second finds the first's token.
-pub async fn ensure_login(env: &Env, login: &SsoLogin, profile: &str, may_ask: bool) -> Result<()> {
-    if fresh_token(env, login).is_some() {
-        return Ok(());
+/// unrenewable one logged in anew when someone is there to do it (`asking`). Two processes
+/// needing the same login take turns: the second finds the first's token. A token that cannot
+/// be renewed without losing the login serves while it lasts.
+pub async fn ensure_login(
+    env: &Env,
+    login: &SsoLogin,
+    profile: &str,
+    asking: Asking<'_>,
+) -> Result<Held> {
+    let may_ask = !matches!(asking, Asking::Nobody);
+    let path = token_path(env, login)?;
+    let from_file = |token| Held {
+        token,
+        in_file: true,
+    };
+    if let Some(token) = fresh_token(&path) {
+        return Ok(from_file(token));
     }
-    let cache_dir = crate::cache::directory();
     let patience = std::time::Duration::from_secs(if may_ask { 600 } else { 3 });
-    let _turn = cache_dir.as_deref().and_then(|dir| {
-        crate::cache::lock(
-            dir,
-            &format!("sso-{}", token::file_name(login.cache_key())),
-            patience,
-        )
-    });
-    if fresh_token(env, login).is_some() || refresh(env, login).await?.is_some() {
-        return Ok(());
+    let turn = take_turn(&path, patience);
+    if let Some(token) = fresh_token(&path) {
+        return Ok(from_file(token));
     }
-    use std::io::IsTerminal;
-    let person_there = may_ask && std::io::stderr().is_terminal() && std::io::stdin().is_terminal();
-    if !person_there {
-        let path = token_path(env, login)?;
-        let ignored = if path.exists() && token::read(&path).is_none() {
-            format!(
-                " (its token file {} is not a private file of yours, so it was not used)",
-                printable(&path.to_string_lossy())
-            )
+    let old_access = match refresh(&path, login, &turn).await? {
+        Renewal::Renewed(held) => return Ok(held),
+        Renewal::NotNow(why) => {
+            let now = crate::time::now();
+            return match token::read(&path).filter(|t| t.expires() > now) {
+                Some(token) => {
+                    eprintln!(
+                        "rolecall: warning: the SSO login of {} was not renewed: {why}; its \
+                         token serves for {} more minute(s)",
+                        login.describe(),
+                        (token.expires() - now + 59) / 60
+                    );
+                    Ok(from_file(token))
+                }
+                None => Err(Failure::local(format!(
+                    "the SSO login of {} was not renewed: {why}\n  its refresh token was not \
+                     used, so the login is still there to renew once that is mended",
+                    login.describe()
+                ))),
+            };
+        }
+        Renewal::Refused(old_access) => Some(old_access),
+        Renewal::Impossible => None,
+    };
+    let racing = old_access.is_some() || token::being_written(&path);
+    if racing {
+        if let Some(token) = another_client_s_token(&path, old_access.as_deref()).await {
+            return Ok(from_file(token));
+        }
+    }
+    let Some(choices) = asking.someone_there(env) else {
+        let shown = printable(&path.to_string_lossy());
+        let ignored = if token::being_written(&path) {
+            format!(" (its token file {shown} holds no token rolecall can read)")
+        } else if path.exists() && token::read(&path).is_none() {
+            format!(" (its token file {shown} is not a private file of yours, so it was not used)")
         } else {
             String::new()
         };
@@ -280,22 +402,36 @@ pub async fn ensure_login(env: &Env, login: &SsoLogin, profile: &str, may_ask: b
             login.describe(),
             printable(profile)
         )));
+    };
+    // Another client may have logged in meanwhile: no browser then.
+    if let Some(token) = fresh_token(&path) {
+        return Ok(from_file(token));
     }
     eprintln!(
         "rolecall: the SSO login of {} has expired or was never made; logging in",
         login.describe()
     );
-    let choices = Choices {
-        device_code: false,
-        open_browser: true,
-    };
-    log_in(env, login, &choices).await.map(drop)
+    log_in(env, login, &choices).await.map(from_file)
 }
+
+/// How long `sso logout` waits for a renewal or login in flight.
+const LOGOUT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Ends `login`: the portal's Logout with its token (when there is one), then the token file is
 /// removed. A portal that cannot be reached does not keep the file: the person asked to end it.
 pub async fn log_out(env: &Env, login: &SsoLogin) -> Result<bool> {
     let path = token_path(env, login)?;
+    // A renewal in flight would write its token back after the file is gone.
+    let _turn = match take_turn(&path, LOGOUT_PATIENCE) {
+        Locked::Busy => {
+            return Err(Failure::local(format!(
+                "another rolecall has been renewing or logging in to {} for a minute; the \
+                 login was not ended: try again when it is done",
+                login.describe()
+            )))
+        }
+        turn => turn,
+    };
     let Some(token) = token::read(&path) else {
         let existed = path.exists();
         let _ = std::fs::remove_file(&path);

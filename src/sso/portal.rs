@@ -8,6 +8,7 @@ use crate::aws::net::{
 };
 use crate::error::{printable, Failure, Result};
 use crate::profile::SsoLogin;
+use crate::session::Credentials;
 use aws_sdk_sso::config::{BehaviorVersion, Region};
 use aws_sdk_sso::error::{ProvideErrorMetadata, SdkError};
 use std::time::Duration;
@@ -128,6 +129,35 @@ impl Portal {
         grants.sort();
         grants.dedup();
         Ok(grants)
+    }
+
+    /// The credentials of one role in one account (GetRoleCredentials), for a run whose token
+    /// only it holds or that is too near its end to hand to the SDK's own provider.
+    pub async fn role_credentials(&self, account_id: &str, role_name: &str) -> Result<Credentials> {
+        let answer = self
+            .patiently("GetRoleCredentials", || {
+                self.client
+                    .get_role_credentials()
+                    .access_token(&self.access_token)
+                    .account_id(account_id)
+                    .role_name(role_name)
+                    .send()
+            })
+            .await?;
+        let malformed = || self.service.malformed("GetRoleCredentials");
+        let given = answer.role_credentials().ok_or_else(malformed)?;
+        let (Some(access_key_id), Some(secret_access_key)) =
+            (given.access_key_id(), given.secret_access_key())
+        else {
+            return Err(malformed());
+        };
+        Ok(Credentials {
+            access_key_id: access_key_id.to_string(),
+            secret_access_key: secret_access_key.to_string(),
+            session_token: given.session_token().map(String::from),
+            // The portal gives milliseconds.
+            expires: (given.expiration() > 0).then(|| given.expiration() / 1000),
+        })
     }
 
     /// Every account: (ID, name).
@@ -256,12 +286,16 @@ impl Portal {
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         if matches!(Trouble::of(&error), Trouble::Refused) {
-            let session = self.login.session.as_deref().unwrap_or_default();
+            let again = match &self.login.session {
+                Some(session) => {
+                    format!("`rolecall sso login --sso-session {}`", printable(session))
+                }
+                None => "`rolecall sso login PROFILE` for a profile of that start URL".into(),
+            };
             return Failure::aws(format!(
                 "the SSO portal refused the login of {} ({operation}: UnauthorizedException): it \
-                 has expired or was ended; run `rolecall sso login --sso-session {}`",
+                 has expired or was ended; run {again}",
                 self.login.describe(),
-                printable(session)
             ));
         }
         let code = error.code().map(String::from);

@@ -136,7 +136,7 @@ pub fn ensure_session(
         Failure::usage("no home directory and no AWS_CONFIG_FILE: nowhere to write the sso-session")
     })?;
     // Read and written under the lock, so two runs never add the session twice.
-    let rewrite = block::Rewrite::begin(&config_path).map_err(Failure::local)?;
+    let rewrite = block::Rewrite::begin(&config_path)?;
     let read = files::config_files(env)?;
     let profiles = Profiles::from_files(&read)?;
     let sessions: Vec<(String, Option<String>)> = profiles

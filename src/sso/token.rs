@@ -8,7 +8,7 @@ use crate::error::printable;
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 use std::fs;
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -111,28 +111,81 @@ pub fn write(path: &Path, token: &Token) -> Result<(), String> {
 /// Writes `value` as JSON to `path`: a temporary file in the same directory, 0600, synced, then
 /// renamed into place, so a reader sees the old file or the new one, never half of one.
 pub fn write_private<T: Serialize>(path: &Path, value: &T) -> Result<(), String> {
-    let shown = || printable(&path.to_string_lossy());
-    let dir = path
-        .parent()
-        .ok_or_else(|| format!("{} has no directory", shown()))?;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| format!("cannot make {}: {e}", printable(&dir.to_string_lossy())))?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|e| format!("cannot write in {}: {e}", printable(&dir.to_string_lossy())))?;
     let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
-    temp.write_all(text.as_bytes())
-        .and_then(|_| {
-            temp.as_file()
-                .set_permissions(fs::Permissions::from_mode(0o600))
+    Place::prepare(path, 0)?.fill(text.as_bytes())
+}
+
+/// A temporary file beside a token file, with room already taken on the disk for the file's
+/// new text: made before a refresh token is spent, so a full disk or a read-only directory is
+/// found while the old token is still good (the service answers a refresh with a new refresh
+/// token, and the old one is dead from then on).
+pub struct Place {
+    path: PathBuf,
+    temp: tempfile::NamedTempFile,
+}
+
+impl Place {
+    /// Room for a token at `path`: the directory made (0700) if needed, and `room` bytes written
+    /// and synced in a private temporary file there. `Err` says why a token cannot be kept.
+    pub fn prepare(path: &Path, room: u64) -> Result<Place, String> {
+        let dir = path
+            .parent()
+            .ok_or_else(|| format!("{} has no directory", printable(&path.to_string_lossy())))?;
+        let shown_dir = || printable(&dir.to_string_lossy());
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| format!("cannot make {}: {e}", shown_dir()))?;
+        let mut temp = tempfile::Builder::new()
+            .permissions(fs::Permissions::from_mode(0o600))
+            .tempfile_in(dir)
+            .map_err(|e| format!("cannot write in {}: {e}", shown_dir()))?;
+        if room > 0 {
+            let zeros = vec![0u8; room as usize];
+            temp.write_all(&zeros)
+                .and_then(|_| temp.as_file().sync_all())
+                .map_err(|e| format!("cannot write in {}: {e}", shown_dir()))?;
+        }
+        Ok(Place {
+            path: path.to_path_buf(),
+            temp,
         })
-        .and_then(|_| temp.as_file().sync_all())
-        .map_err(|e| format!("cannot write {}: {e}", shown()))?;
-    temp.persist(path)
-        .map_err(|e| format!("cannot write {}: {}", shown(), e.error))?;
-    Ok(())
+    }
+
+    /// Puts `text` in the room taken and renames the file into place.
+    pub fn fill(mut self, text: &[u8]) -> Result<(), String> {
+        let shown = printable(&self.path.to_string_lossy());
+        let file = self.temp.as_file_mut();
+        file.seek(SeekFrom::Start(0))
+            .and_then(|_| file.write_all(text))
+            .and_then(|_| file.set_len(text.len() as u64))
+            .and_then(|_| file.sync_all())
+            .map_err(|e| format!("cannot write {shown}: {e}"))?;
+        crate::os::test_pause_before_rename();
+        self.temp
+            .persist(&self.path)
+            .map_err(|e| format!("cannot write {shown}: {}", e.error))?;
+        Ok(())
+    }
+
+    /// Writes `token` into the place.
+    pub fn keep(self, token: &Token) -> Result<(), String> {
+        let text = serde_json::to_string_pretty(token).map_err(|e| e.to_string())?;
+        self.fill(text.as_bytes())
+    }
+}
+
+/// The room a refresh takes before it spends its token: as much as a token file rolecall
+/// reads may hold, so whatever the service answers fits.
+pub const ROOM: u64 = MAX_TOKEN_BYTES;
+
+/// Whether something at `path` is a private file of this user that holds no token yet: another
+/// client (botocore writes the file in place) in the middle of writing it.
+pub fn being_written(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|meta| {
+        meta.is_file() && meta.uid() == crate::os::effective_uid() && meta.mode() & 0o077 == 0
+    }) && read(path).is_none()
 }
 
 #[cfg(test)]
@@ -150,6 +203,20 @@ mod tests {
             registration_expires_at: Some("2027-02-27T17:42:00Z".into()),
             refresh_token: Some("rt".into()),
         }
+    }
+
+    #[test]
+    fn a_place_takes_its_room_first_and_leaves_exactly_the_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sso/cache").join(file_name("corp"));
+        let place = Place::prepare(&path, ROOM).unwrap();
+        let taken = fs::metadata(place.temp.path()).unwrap();
+        assert_eq!(taken.len(), ROOM);
+        assert_eq!(taken.mode() & 0o777, 0o600);
+        place.keep(&token()).unwrap();
+        assert_eq!(read(&path), Some(token()));
+        let names: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().collect();
+        assert_eq!(names.len(), 1, "a temporary file was left");
     }
 
     #[test]

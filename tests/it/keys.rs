@@ -1300,3 +1300,59 @@ fn a_cached_role_session_is_not_reused_once_its_keyring_key_is_rotated() {
         "a session of the rotated-away key was reused"
     );
 }
+
+#[test]
+fn import_refuses_a_hard_linked_credentials_file_and_changes_neither_name() {
+    let world = KeysWorld::new();
+    let before = world.ana.section("ana");
+    world.world.write_credentials(&before);
+    let other_name = world.home().join("credentials-backup");
+    std::fs::hard_link(world.credentials_path(), &other_name).unwrap();
+    let run = world.run(&["keys", "import", "ana"]).failure(2);
+    run.stderr_has("has 2 names (hard links)")
+        .stderr_has("nothing was changed");
+    assert_eq!(world.credentials(), before.as_bytes());
+    assert_eq!(std::fs::read(&other_name).unwrap(), before.as_bytes());
+    assert!(world.keyring.users(SERVICE).is_empty(), "something stored");
+    // `keys add` too: its key does not stay in the keyring.
+    let bob = made_up_key('D');
+    world
+        .feeding(&["keys", "add", "bob", "--stdin"], &bob.stdin())
+        .failure(2)
+        .stderr_has("has 2 names (hard links)");
+    assert_eq!(world.credentials(), before.as_bytes());
+    assert!(world.keyring.users(SERVICE).is_empty(), "something stored");
+}
+
+#[test]
+fn a_secret_saved_while_import_writes_is_kept_and_the_keyring_put_back() {
+    let world = KeysWorld::new();
+    world.world.write_credentials(&world.ana.section("ana"));
+    // The person saves a new profile's secret while import is about to replace the file.
+    let saved = format!(
+        "{}{}",
+        world.ana.section("ana"),
+        made_up_key('E').section("new")
+    );
+    let path = world.credentials_path();
+    let run = Run::pausing_before_rename(world.rolecall(&["keys", "import", "ana"]), || {
+        std::fs::write(&path, &saved).unwrap()
+    })
+    .failure(1);
+    run.stderr_has("changed while rolecall was working on it")
+        .stderr_has("the keyring was put back as it was");
+    assert_eq!(
+        world.credentials(),
+        saved.as_bytes(),
+        "the saved secret was lost"
+    );
+    assert!(
+        world.keyring.users(SERVICE).is_empty(),
+        "the keyring kept ana"
+    );
+    // Run again, the import goes through.
+    world.run(&["keys", "import", "ana"]).success();
+    let after = String::from_utf8(world.credentials()).unwrap();
+    assert!(has_credential_process_line(&after, "ana"), "{after}");
+    assert!(after.contains(&made_up_key('E').secret), "{after}");
+}

@@ -1247,3 +1247,64 @@ fn on_a_terminal_progress_shows_while_listing_and_gives_way_to_the_summary() {
         "the progress line was not cleared:\n{screen}"
     );
 }
+
+/// How an editor saves `text` at a path.
+type Save = fn(&Path, &str);
+
+#[test]
+fn an_editor_s_save_while_populate_writes_is_kept_and_populate_writes_nothing() {
+    let mut script = Script::default();
+    script.grant("111111111111", "Dev", &["Admin"]);
+    let populate = Populate::new(CORP, script);
+    let path = populate.config_path();
+    // An editor that saves by writing a new file and renaming it over the old one, and one
+    // that writes the file in place.
+    let saves: [(&str, Save); 2] = [
+        ("renamed", |path, text| {
+            let new = path.with_extension("swp");
+            std::fs::write(&new, text).unwrap();
+            std::fs::rename(&new, path).unwrap();
+        }),
+        ("in place", |path, text| std::fs::write(path, text).unwrap()),
+    ];
+    for (how, save) in saves {
+        let saved = format!(
+            "{}# saved {how} by an editor meanwhile\n",
+            populate.config()
+        );
+        let run = Run::pausing_before_rename(populate.rolecall(&["sso", "populate"]), || {
+            save(&path, &saved)
+        })
+        .failure(1);
+        run.stderr_has("changed while rolecall was working on it; run the command again");
+        assert_eq!(
+            populate.config(),
+            saved,
+            "{how}: the editor's save was lost"
+        );
+        assert_eq!(
+            names_in_directory(&populate.world.home().join(".aws")),
+            ["config", "sso"],
+            "{how}: a file was left beside the config"
+        );
+    }
+    // Run again, it writes its block below the editor's lines.
+    populate.populate(&[]).success();
+    assert!(populate
+        .config()
+        .contains("# saved in place by an editor meanwhile\n"));
+    assert!(populate.config().contains("[profile Dev/Admin]"));
+}
+
+#[test]
+fn a_config_with_two_names_is_refused_and_both_stay_as_they_were() {
+    let mut script = Script::default();
+    script.grant("111111111111", "Dev", &["Admin"]);
+    let populate = Populate::new(CORP, script);
+    let other_name = populate.world.home().join("config-backup");
+    std::fs::hard_link(populate.config_path(), &other_name).unwrap();
+    let run = fails_untouched(&populate, &[], 2);
+    run.stderr_has("has 2 names (hard links)")
+        .stderr_has("nothing was changed");
+    assert_eq!(std::fs::read_to_string(&other_name).unwrap(), CORP);
+}

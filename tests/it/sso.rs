@@ -770,3 +770,313 @@ fn assume_on_a_terminal_logs_in_itself_and_goes_on() {
     );
     assert!(sso.token_file("corp").exists());
 }
+
+// Faults and races around the token file: a full or read-only token directory, another client
+// refreshing the same login, a logout while a renewal is in flight.
+
+/// What one rolecall run inside `SsoWorld::in_private_mounts` left: its exit status, output,
+/// and the token file's bytes right after it.
+struct Inside {
+    status: i32,
+    stdout: String,
+    stderr: String,
+    token: Vec<u8>,
+}
+
+impl SsoWorld {
+    /// Runs `script` with sh in a mount namespace of its own (`unshare -m`), so whatever it
+    /// mounts goes when it ends, even if the test dies. `$CACHE` is the token directory, `$TOKEN`
+    /// the login's token file, and `run N ARGS…` runs rolecall, keeping what `Inside` reads.
+    fn in_private_mounts(&self, script: &str) -> Run {
+        common::require_tool("unshare");
+        common::require_tool("mount");
+        let mut command = self.world.command("unshare");
+        command
+            .args(["-m", "--propagation", "private", "sh", "-euc"])
+            .arg(format!(
+                "run() {{ n=$1; shift; set +e; \"$ROLECALL\" \"$@\" >\"$HOME/out$n\" \
+                 2>\"$HOME/err$n\"; echo $? >\"$HOME/rc$n\"; cat \"$TOKEN\" >\"$HOME/token$n\"; \
+                 set -e; }}\n{script}"
+            ))
+            .env("AWS_ENDPOINT_URL_SSO", &self.portal.endpoint)
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", &self.portal.endpoint)
+            .env("ROLECALL", common::BIN)
+            .env("CACHE", self.token_file("corp").parent().unwrap())
+            .env("TOKEN", self.token_file("corp"));
+        Run::of(command).success()
+    }
+
+    fn inside(&self, n: u32) -> Inside {
+        let read =
+            |name: &str| std::fs::read(self.world.home().join(format!("{name}{n}"))).unwrap();
+        let text = |name: &str| String::from_utf8(read(name)).unwrap();
+        Inside {
+            status: text("rc").trim().parse().unwrap(),
+            stdout: text("out"),
+            stderr: text("err"),
+            token: read("token"),
+        }
+    }
+
+    /// Sets the token's expiry `seconds` from now (negative: in the past).
+    fn token_expiring_in(&self, seconds: i64) {
+        let mut token = self.token("corp");
+        token["expiresAt"] = serde_json::json!(common::token_time(seconds));
+        std::fs::write(self.token_file("corp"), token.to_string()).unwrap();
+    }
+
+    fn refreshes(&self) -> usize {
+        self.portal
+            .calls_to("/token")
+            .iter()
+            .filter(|r| r.body.contains("\"refresh_token\""))
+            .count()
+    }
+}
+
+/// The steps that make the token directory a small tmpfs with no room left, its files copied in.
+const FULL_TOKEN_DIRECTORY: &str = "saved=$(mktemp -d \"$HOME/saved.XXXXXX\")\n\
+cp -a \"$CACHE/.\" \"$saved/\"\n\
+mount -t tmpfs -o size=256k,mode=0700 tmpfs \"$CACHE\"\n\
+cp -a \"$saved/.\" \"$CACHE/\"\n\
+dd if=/dev/zero of=\"$CACHE/filler\" bs=4k 2>/dev/null || true\n";
+
+#[test]
+fn a_full_token_directory_spends_no_refresh_token_and_a_valid_token_still_serves() {
+    let sso = sso_world();
+    Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).success();
+    sso.expire_token("corp");
+    let expired = std::fs::read(sso.token_file("corp")).unwrap();
+    let refreshes = sso.refreshes();
+    sso.in_private_mounts(&format!(
+        "{FULL_TOKEN_DIRECTORY}run 1 assume --json --no-input --no-cache sso-dev\n\
+         rm \"$CACHE/filler\"\nrun 2 assume --json --no-input --no-cache sso-dev\n"
+    ));
+    let full = sso.inside(1);
+    assert_eq!(full.status, 1, "{}", full.stderr);
+    assert!(full.stdout.is_empty());
+    for said in [
+        "the SSO login of sso-session `corp` was not renewed: cannot write in ",
+        "No space left on device",
+        "its refresh token was not used",
+    ] {
+        assert!(full.stderr.contains(said), "{said}: {}", full.stderr);
+    }
+    assert_eq!(full.token, expired, "the token file changed");
+    // Once there is room, the same refresh token renews the login: it was not spent.
+    let roomy = sso.inside(2);
+    assert_eq!(roomy.status, 0, "{}", roomy.stderr);
+    assert_eq!(
+        sso.refreshes(),
+        refreshes + 1,
+        "one refresh, after the room came back"
+    );
+
+    // A token with two minutes left serves while the disk is full, and is not renewed.
+    sso.token_expiring_in(120);
+    let access = sso.token("corp")["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let refreshes = sso.refreshes();
+    sso.in_private_mounts(&format!(
+        "{FULL_TOKEN_DIRECTORY}run 3 assume --json --no-input --no-cache sso-dev\n"
+    ));
+    let valid = sso.inside(3);
+    assert_eq!(valid.status, 0, "{}", valid.stderr);
+    assert!(
+        valid.stderr.contains("was not renewed") && valid.stderr.contains("2 more minute(s)"),
+        "{}",
+        valid.stderr
+    );
+    assert_eq!(sso.refreshes(), refreshes);
+    assert_eq!(sso.portal_calls().last().unwrap().1, access);
+}
+
+#[test]
+fn a_read_only_token_directory_spends_no_refresh_token_and_a_valid_token_still_serves() {
+    let sso = sso_world();
+    Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).success();
+    let refreshes = sso.refreshes();
+    sso.expire_token("corp");
+    let expired = std::fs::read(sso.token_file("corp")).unwrap();
+    let read_only = "mount --bind -o ro \"$CACHE\" \"$CACHE\"\n";
+    sso.in_private_mounts(&format!(
+        "{read_only}run 1 assume --json --no-input --no-cache sso-dev\n"
+    ));
+    let refused = sso.inside(1);
+    assert_eq!(refused.status, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("Read-only file system")
+            && refused.stderr.contains("its refresh token was not used"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(refused.token, expired);
+    assert_eq!(sso.refreshes(), refreshes);
+    // As a container that mounts ~/.aws read-only sees it: a token with minutes left serves.
+    sso.token_expiring_in(120);
+    let access = sso.token("corp")["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    sso.in_private_mounts(&format!(
+        "{read_only}run 2 assume --json --no-input --no-cache sso-dev\n"
+    ));
+    let valid = sso.inside(2);
+    assert_eq!(valid.status, 0, "{}", valid.stderr);
+    assert_eq!(sso.portal_calls().last().unwrap().1, access);
+    assert_eq!(sso.refreshes(), refreshes);
+}
+
+#[test]
+fn a_renewed_token_that_cannot_be_saved_serves_the_run_and_the_old_file_stays() {
+    let sso = sso_world();
+    Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).success();
+    sso.expire_token("corp");
+    let expired = std::fs::read(sso.token_file("corp")).unwrap();
+    let old_access = sso.token("corp")["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A mount on the file itself: the directory takes new files, but nothing renames onto it.
+    sso.in_private_mounts(
+        "mount --bind \"$TOKEN\" \"$TOKEN\"\nrun 1 assume --json --no-input --no-cache sso-dev\n",
+    );
+    let run = sso.inside(1);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the renewed token of sso-session `corp` could not be saved"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.token, expired, "the old file was not kept");
+    let used = sso.portal_calls().last().unwrap().1.clone();
+    assert_ne!(used, old_access, "the run did not use the renewed token");
+    assert!(used.starts_with("access-"), "{used}");
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["AWS_ACCESS_KEY_ID"], ACCESS_KEY_ID);
+}
+
+/// A client that refreshes the login's token as botocore does, but slowly: it spends the
+/// refresh token, then writes the file in place (emptied, then the text) with a pause halfway.
+const SLOW_CLIENT: &str = r#"
+import json, sys, time, urllib.request
+path, endpoint = sys.argv[1], sys.argv[2]
+token = json.load(open(path))
+body = json.dumps({"clientId": token["clientId"], "clientSecret": token["clientSecret"],
+                   "grantType": "refresh_token", "refreshToken": token["refreshToken"]}).encode()
+request = urllib.request.Request(endpoint + "/token", data=body,
+                                 headers={"Content-Type": "application/json"})
+answer = json.load(urllib.request.urlopen(request, timeout=10))
+token.update(accessToken=answer["accessToken"], refreshToken=answer["refreshToken"],
+             expiresAt=time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                     time.gmtime(time.time() + answer["expiresIn"])))
+text = json.dumps(token)
+with open(path, "r+") as f:
+    f.truncate(0)
+    f.write(text[:40])
+    f.flush()
+    time.sleep(0.5)
+    f.write(text[40:])
+print(answer["accessToken"])
+"#;
+
+#[test]
+fn a_client_that_wins_the_refresh_and_writes_slowly_is_waited_for_not_a_new_login() {
+    let sso = sso_world();
+    Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).success();
+    sso.expire_token("corp");
+    // rolecall's refresh is held until the other client has spent the same refresh token.
+    sso.portal.script(|s| s.hold_first_refresh = true);
+    let refreshes = sso.refreshes();
+    let assume = sso
+        .rolecall(&["assume", "--json", "--no-input", "--no-cache", "sso-dev"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while sso.refreshes() == refreshes {
+        assert!(started.elapsed().as_secs() < 20, "rolecall never refreshed");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut client = sso.world.command(common::test_python());
+    client
+        .args(["-c", SLOW_CLIENT])
+        .arg(sso.token_file("corp"))
+        .arg(&sso.portal.endpoint);
+    let other = Run::of(client).success();
+    let output = assume.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        sso.portal_calls().last().unwrap().1,
+        other.stdout.trim(),
+        "rolecall did not use the other client's token"
+    );
+    assert_eq!(sso.token("corp")["accessToken"], other.stdout.trim());
+}
+
+#[test]
+fn logout_during_a_renewal_waits_for_it_and_no_token_comes_back() {
+    let sso = sso_world();
+    Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).success();
+    sso.expire_token("corp");
+    sso.portal.script(|s| s.refresh_delay_ms = 1500);
+    let refreshes = sso.refreshes();
+    let assume = sso
+        .rolecall(&["assume", "--json", "--no-input", "--no-cache", "sso-dev"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while sso.refreshes() == refreshes {
+        assert!(started.elapsed().as_secs() < 20, "rolecall never refreshed");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Run::of(sso.rolecall(&["sso", "logout", "sso-dev"])).success();
+    let output = assume.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        !sso.token_file("corp").exists(),
+        "the renewal wrote its token back after the logout"
+    );
+    // The portal ended the renewed token, the one the assume used.
+    assert_eq!(
+        sso.portal.calls_to("/logout").last().unwrap().token,
+        sso.portal_calls().last().unwrap().1
+    );
+}
+
+#[test]
+fn with_a_read_only_cache_directory_concurrent_renewals_still_take_turns() {
+    let sso = sso_world();
+    Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).success();
+    sso.expire_token("corp");
+    // Slow enough that every assume has asked before the first is answered, were they not
+    // taking turns.
+    sso.portal.script(|s| s.refresh_delay_ms = 500);
+    let refreshes = sso.refreshes();
+    sso.in_private_mounts(
+        "mkdir -p \"$HOME/.cache/rolecall\"\n\
+         mount --bind -o ro \"$HOME/.cache/rolecall\" \"$HOME/.cache/rolecall\"\n\
+         for n in 1 2 3 4 5 6; do run $n assume --json --no-input --no-cache sso-dev & done\n\
+         wait\n",
+    );
+    for n in 1..=6 {
+        let run = sso.inside(n);
+        assert_eq!(run.status, 0, "assume {n}: {}", run.stderr);
+    }
+    assert_eq!(
+        sso.refreshes(),
+        refreshes + 1,
+        "the assumes did not take turns"
+    );
+}

@@ -1,7 +1,8 @@
 //! The tests' own IAM Identity Center, because moto has none: the portal (GetRoleCredentials,
 //! Logout, and the ListAccounts and ListAccountRoles that `sso populate` pages through) and the
 //! OIDC service (RegisterClient, StartDeviceAuthorization, CreateToken for a
-//! device code, an authorization code with its PKCE verifier checked, and a refresh token;
+//! device code, an authorization code with its PKCE verifier checked, and a refresh token, each
+//! good once as the service's are;
 //! `/authorize`, which sends the browser back to the loopback callback; `/device`, the page a
 //! person approves a device code on). It speaks the services' JSON as the SDKs and botocore
 //! expect it, records each request, and behaves as a `Script` says: what it grants, how it pages,
@@ -75,6 +76,11 @@ pub struct Script {
     /// The `expiration` GetRoleCredentials gives, in milliseconds since 1970; none: an hour
     /// from now.
     pub role_expiration_ms: Option<i64>,
+    /// Milliseconds a refresh (CreateToken with a refresh token) waits before it is answered.
+    pub refresh_delay_ms: u64,
+    /// The first refresh is held until another refresh has spent the same refresh token (for
+    /// up to ten seconds), as when another client wins a race for it.
+    pub hold_first_refresh: bool,
 }
 
 impl Default for Script {
@@ -99,6 +105,8 @@ impl Default for Script {
             failing_roles_account: None,
             refused_tokens: Vec::new(),
             role_expiration_ms: None,
+            refresh_delay_ms: 0,
+            hold_first_refresh: false,
         }
     }
 }
@@ -164,6 +172,11 @@ struct State {
     issued: usize,
     /// ListAccounts and ListAccountRoles calls so far, throttled ones included.
     listing_calls: usize,
+    /// Refresh tokens used once: the service hands out a new one with each new token, and the
+    /// old one is refused from then on.
+    spent_refresh_tokens: std::collections::HashSet<String>,
+    /// Refresh requests received so far.
+    refreshes: usize,
     /// Portal calls being answered right now, and the most there ever were at once.
     in_flight: usize,
     most_in_flight: usize,
@@ -311,6 +324,9 @@ fn serve_one(stream: TcpStream, state: &Mutex<State>, endpoint: &str, answers: b
         std::mem::forget(stream);
         return;
     }
+    if path == "/token" && field(&body, "grantType") == "refresh_token" {
+        hold_refresh(state, &field(&body, "refreshToken"));
+    }
     let counted = is_portal_call(&path).then(|| InFlight::enter(state));
     if is_portal_call(&path) && delay_ms > 0 {
         // Outside the lock, so overlapping calls each wait their own delay.
@@ -328,6 +344,32 @@ fn serve_one(stream: TcpStream, state: &Mutex<State>, endpoint: &str, answers: b
     drop(counted);
     let mut writer = &stream;
     let _ = writer.write_all(answer.as_bytes());
+}
+
+/// Waits as the script says before a refresh with `refresh_token` is answered, outside the lock
+/// so other requests go on meanwhile.
+fn hold_refresh(state: &Mutex<State>, refresh_token: &str) {
+    let (delay_ms, held) = {
+        let mut locked = state.lock().unwrap();
+        locked.refreshes += 1;
+        let script = &locked.script;
+        (
+            script.refresh_delay_ms,
+            script.hold_first_refresh && locked.refreshes == 1,
+        )
+    };
+    std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while held
+        && std::time::Instant::now() < deadline
+        && !state
+            .lock()
+            .unwrap()
+            .spent_refresh_tokens
+            .contains(refresh_token)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 fn ok(body: &str) -> String {
@@ -650,7 +692,10 @@ fn token(body: &str, state: &mut State, script: &Script) -> String {
         }
         "refresh_token" => {
             let refresh = field(body, "refreshToken");
-            if script.revoke_refresh_tokens || !refresh.starts_with("refresh-") {
+            if script.revoke_refresh_tokens
+                || !refresh.starts_with("refresh-")
+                || !state.spent_refresh_tokens.insert(refresh.clone())
+            {
                 return oidc_error("InvalidGrantException", "invalid_grant");
             }
             issue(state, script, true)

@@ -364,6 +364,10 @@ impl Run {
                 child.wait_with_output().expect("run command")
             }
         };
+        Run::finished(output, started)
+    }
+
+    fn finished(output: Output, started: Instant) -> Run {
         let run = Run {
             status: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -376,6 +380,35 @@ impl Run {
             run.stderr
         );
         run
+    }
+
+    /// Runs `command` with ROLECALL_TEST_PAUSE_BEFORE_RENAME set (a hook of debug builds): once
+    /// rolecall is about to rename a new file into place, `meanwhile` runs, then rolecall goes on.
+    pub fn pausing_before_rename(mut command: Command, meanwhile: impl FnOnce()) -> Run {
+        let markers = tempfile::tempdir().unwrap();
+        let marker = markers.path().join("paused");
+        command
+            .env("ROLECALL_TEST_PAUSE_BEFORE_RENAME", &marker)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let started = Instant::now();
+        let mut child = command.spawn().expect("start rolecall");
+        while !marker.exists() {
+            if started.elapsed() > Duration::from_secs(30)
+                || matches!(child.try_wait(), Ok(Some(_)))
+            {
+                let _ = child.kill();
+                let output = child.wait_with_output().unwrap();
+                panic!(
+                    "rolecall never came to the rename: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        meanwhile();
+        std::fs::remove_file(&marker).unwrap();
+        Run::finished(child.wait_with_output().expect("run command"), started)
     }
 
     pub fn success(self) -> Run {
