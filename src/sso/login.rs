@@ -8,9 +8,12 @@ use crate::env::Env;
 use crate::error::{printable, Failure, Result};
 use crate::profile::SsoLogin;
 use base64::Engine;
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
 use sha2::Digest;
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The redirect URI registered for the loopback flow; the port of each login is added when
@@ -83,7 +86,9 @@ pub async fn with_pkce(
         choices,
         env,
     );
-    let code = wait_for_callback(&listener, &state).map_err(Refusal::Failed)?;
+    let code = wait_for_callback(listener, &state)
+        .await
+        .map_err(Refusal::Failed)?;
     let grant = Grant::Code {
         code: &code,
         redirect_uri: &redirect_uri,
@@ -167,44 +172,96 @@ fn show_and_open(
 
 /// Waits for the browser to come back to the loopback redirect with a code for `state`. One
 /// callback with the state is accepted; anything else on the port is answered and ignored.
-fn wait_for_callback(listener: &TcpListener, state: &str) -> Result<String> {
-    let deadline = Instant::now() + BROWSER_PATIENCE;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| Failure::local(format!("cannot wait for the browser: {e}")))?;
+/// Anyone on this machine can reach the port, so each connection is served apart by hyper
+/// (at most `CONNECTIONS` at once, extras dropped), within one deadline and a bounded head.
+async fn wait_for_callback(listener: TcpListener, state: &str) -> Result<String> {
+    let cannot_wait =
+        |e: std::io::Error| Failure::local(format!("cannot wait for the browser: {e}"));
+    listener.set_nonblocking(true).map_err(cannot_wait)?;
+    let listener = tokio::net::TcpListener::from_std(listener).map_err(cannot_wait)?;
+    let state: Arc<str> = Arc::from(state);
+    let (answers, mut answered) = tokio::sync::mpsc::channel::<Result<String>>(1);
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(CONNECTIONS));
+    let give_up = tokio::time::sleep(BROWSER_PATIENCE);
+    tokio::pin!(give_up);
     loop {
-        if Instant::now() > deadline {
-            return Err(Failure::aws(format!(
-                "the browser did not come back within {} minutes; run `rolecall sso login` again",
-                BROWSER_PATIENCE.as_secs() / 60
-            )));
-        }
-        let stream = match listener.accept() {
-            Ok((stream, _)) => stream,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(50));
-                continue;
+        tokio::select! {
+            () = &mut give_up => {
+                return Err(Failure::aws(format!(
+                    "the browser did not come back within {} minutes; run `rolecall sso login` \
+                     again",
+                    BROWSER_PATIENCE.as_secs() / 60
+                )));
             }
-            Err(e) => return Err(Failure::local(format!("cannot wait for the browser: {e}"))),
-        };
-        if let Some(answer) = read_callback(stream, state) {
-            return answer;
+            Some(answer) = answered.recv() => return answer,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else {
+                    // Out of descriptors, say: the wait goes on, without spinning.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                };
+                let Ok(slot) = Arc::clone(&in_flight).try_acquire_owned() else {
+                    continue;
+                };
+                tokio::spawn(serve_callback(stream, Arc::clone(&state), answers.clone(), slot));
+            }
         }
     }
 }
 
-/// The code from one request to the callback path, or `None` while the wait goes on: a request
-/// elsewhere (a favicon) gets a 404, and a callback without this login's state a 400. Anyone on
-/// this machine can reach the port, so only an answer that carries the state, which only the
-/// browser was given, can end the login. A request that is too slow or too long is dropped.
-fn read_callback(stream: TcpStream, state: &str) -> Option<Result<String>> {
-    let target = read_request_target(&stream)?;
-    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-    if path != "/oauth/callback" {
-        respond(&stream, "404 Not Found", "Not here.");
-        return None;
+/// The most connections to the loopback port served at once.
+const CONNECTIONS: usize = 128;
+
+/// How long one connection may take to send its request and read the answer.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
+
+/// The most bytes hyper buffers of a request (its head: the callback has no body).
+const REQUEST_BYTES: usize = 16 * 1024;
+
+/// Serves one connection: one request, answered by `callback_answer`; an answer that ends the
+/// login goes to `answers`.
+async fn serve_callback(
+    stream: tokio::net::TcpStream,
+    state: Arc<str>,
+    answers: tokio::sync::mpsc::Sender<Result<String>>,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+) {
+    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+        let (status, text, outcome) = callback_answer(request.uri(), &state);
+        if let Some(outcome) = outcome {
+            let _ = answers.try_send(outcome);
+        }
+        let body = format!("<!doctype html><title>rolecall</title><p>{text}</p>\n");
+        let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
+        *response.status_mut() = status;
+        response.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        async { Ok::<_, std::convert::Infallible>(response) }
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(REQUEST_DEADLINE)
+        .max_buf_size(REQUEST_BYTES)
+        .keep_alive(false)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    let _ = tokio::time::timeout(REQUEST_DEADLINE, connection).await;
+}
+
+/// The answer to one request on the loopback port (status, page text) and, for the callback of
+/// this login, what it ends the login with: the code, or why there is none. A request elsewhere
+/// (a favicon) gets a 404 and a callback without this login's state a 400: only an answer that
+/// carries the state, which only the browser was given, can end the login.
+fn callback_answer(
+    uri: &hyper::Uri,
+    state: &str,
+) -> (hyper::StatusCode, &'static str, Option<Result<String>>) {
+    use hyper::StatusCode;
+    if uri.path() != "/oauth/callback" {
+        return (StatusCode::NOT_FOUND, "Not here.", None);
     }
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let get = |name: &str| {
@@ -214,14 +271,13 @@ fn read_callback(stream: TcpStream, state: &str) -> Option<Result<String>> {
             .map(|(_, v)| v.as_str())
     };
     if get("state") != Some(state) {
-        respond(
-            &stream,
-            "400 Bad Request",
+        return (
+            StatusCode::BAD_REQUEST,
             "rolecall is not waiting for this sign-in.",
+            None,
         );
-        return None;
     }
-    let answer = if let Some(error) = get("error") {
+    let outcome = if let Some(error) = get("error") {
         Err(refused(error))
     } else {
         match get("code") {
@@ -232,19 +288,18 @@ fn read_callback(stream: TcpStream, state: &str) -> Option<Result<String>> {
             )),
         }
     };
-    match &answer {
-        Ok(_) => respond(
-            &stream,
-            "200 OK",
+    match outcome {
+        Ok(code) => (
+            StatusCode::OK,
             "rolecall: you are signed in. You can close this tab.",
+            Some(Ok(code)),
         ),
-        Err(_) => respond(
-            &stream,
-            "400 Bad Request",
+        Err(why) => (
+            StatusCode::BAD_REQUEST,
             "rolecall: the sign-in did not complete; see your terminal.",
+            Some(Err(why)),
         ),
     }
-    Some(answer)
 }
 
 /// The error codes an authorization server may send back (RFC 6749, section 4.1.2.1), each with
@@ -278,38 +333,6 @@ fn refused(error: &str) -> Failure {
     Failure::aws(format!(
         "the sign-in was refused ({why}); nothing was saved: run `rolecall sso login` again"
     ))
-}
-
-/// A request's target (`/oauth/callback?…`), read within a few seconds and a few KiB in all,
-/// headers included (read to their end, so the answer is not cut off by a reset).
-fn read_request_target(stream: &TcpStream) -> Option<String> {
-    const LIMIT: usize = 16 * 1024;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let _ = stream.set_nonblocking(false);
-    let mut head: Vec<u8> = Vec::new();
-    let mut byte = [0u8; 1];
-    let mut reader = stream;
-    while !head.ends_with(b"\r\n\r\n") && !head.ends_with(b"\n\n") {
-        let left = deadline.checked_duration_since(Instant::now())?;
-        let _ = stream.set_read_timeout(Some(left.max(Duration::from_millis(1))));
-        match std::io::Read::read(&mut reader, &mut byte) {
-            Ok(1) if head.len() < LIMIT => head.push(byte[0]),
-            _ => return None,
-        }
-    }
-    let text = String::from_utf8_lossy(&head);
-    let line = text.lines().next()?;
-    Some(line.split_whitespace().nth(1)?.to_string())
-}
-
-fn respond(mut stream: &TcpStream, status: &str, text: &str) {
-    let body = format!("<!doctype html><title>rolecall</title><p>{text}</p>\n");
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{body}",
-        body.len()
-    );
 }
 
 /// `bytes` random bytes as base64url text, for the PKCE verifier and the state.

@@ -5,6 +5,7 @@
 use crate::common::fake_sso::{FakeSso, ACCESS_KEY_ID};
 use crate::common::{self, Run, World};
 use std::process::Command;
+use std::time::Duration;
 
 const CONFIG: &str = "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n\
 sso_region = eu-west-1\n\
@@ -817,4 +818,125 @@ fn no_authorize_url_is_on_any_command_line_and_its_page_is_private_and_removed()
         crate::common::assert_pages_private_and_removed(sso.world.home()),
         1
     );
+}
+
+#[test]
+fn ctrl_c_while_the_browser_has_the_private_page_removes_it() {
+    let sso = sso_world();
+    let log = sso.world.home().join("idle.log");
+    // A browser that reads the page and goes no further, as a person who walks away.
+    let idle = common::page_browser(&sso.world, &log, false, std::time::Duration::ZERO);
+    let mut command = sso.rolecall(&["sso", "login", "sso-dev"]);
+    command
+        .env("BROWSER", &idle)
+        .stderr(std::process::Stdio::null());
+    let mut child = command.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !log.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the browser never read the page"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: a signal to a process this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
+    assert_eq!(
+        common::assert_pages_private_and_removed(sso.world.home()),
+        1
+    );
+}
+
+/// Run as uid 65534 against the loopback port given as argv[1]: 20 connections that send a
+/// callback's first line and then a byte a second, and one whose head outgrows any callback's,
+/// all at once; prints "ready" once they are in, then, for each, the seconds until rolecall
+/// closed it (at most 15: still open then).
+const SLOW_CALLBACKS_PY: &str = r#"
+import socket, sys, time
+port = int(sys.argv[1])
+start = time.monotonic()
+slow = [socket.create_connection(('127.0.0.1', port)) for _ in range(20)]
+for s in slow:
+    s.sendall(b'GET /oauth/callback?code=x&state=x HTTP/1.1\r\nHost: 127.0.0.1\r\n')
+big = socket.create_connection(('127.0.0.1', port))
+try:
+    big.sendall(b'GET /oauth/callback?' + b'a' * 40000 + b' HTTP/1.1\r\n')
+except OSError:
+    pass
+print('ready', flush=True)
+closed = {}
+while len(closed) < len(slow) + 1 and time.monotonic() - start < 15:
+    for index, s in enumerate(slow + [big]):
+        if index in closed:
+            continue
+        try:
+            s.settimeout(0.01)
+            if s.recv(65536) == b'':
+                closed[index] = time.monotonic() - start
+        except socket.timeout:
+            try:
+                if index < len(slow):
+                    s.sendall(b'X')
+            except OSError:
+                closed[index] = time.monotonic() - start
+        except OSError:
+            closed[index] = time.monotonic() - start
+    time.sleep(1)
+print(' '.join('%.0f' % closed.get(i, 99) for i in range(len(slow) + 1)), flush=True)
+"#;
+
+#[test]
+fn slow_and_oversized_callbacks_from_another_user_neither_hold_up_nor_end_the_login() {
+    use std::os::unix::fs::PermissionsExt;
+    let sso = sso_world();
+    let attack = sso.world.home().join("slow_callbacks.py");
+    std::fs::write(&attack, SLOW_CALLBACKS_PY).unwrap();
+    let log = sso.world.home().join("attack.log");
+    let script = sso.world.home().join("attacked-browser");
+    // The browser, once it has the page, lets the other user in first and signs in once the
+    // other user is done.
+    std::fs::write(
+        &script,
+        format!(
+            "#!/usr/bin/env python3\n{}\nimport subprocess\n\
+             url = target_of(sys.argv[1], {log:?})\n\
+             redirect = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)['redirect_uri'][0]\n\
+             port = str(urllib.parse.urlparse(redirect).port)\n\
+             attacker = subprocess.Popen(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',\n\
+             \x20   sys.executable, '-c', open({attack:?}).read(), port], stdout=subprocess.PIPE, text=True)\n\
+             attacker.stdout.readline()\n\
+             open({log:?}, 'a').write(attacker.stdout.readline())\n\
+             urllib.request.urlopen(url, timeout=20).read()\n\
+             open({log:?}, 'a').write('signed in\\n')\n",
+            crate::common::READ_PAGE_PY,
+            log = log.display().to_string(),
+            attack = attack.display().to_string(),
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut command = sso.rolecall(&["sso", "login", "sso-dev"]);
+    command
+        .env("BROWSER", &script)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let status = common::wait_at_most(command.spawn().unwrap(), Duration::from_secs(60));
+    assert!(status.success(), "{status:?}");
+    assert!(sso.token("corp")["accessToken"].is_string());
+    // Each of the other user's connections was closed by rolecall, all at once, within the
+    // deadline, while the login went on; none of them ended it.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let mut lines = text.lines();
+    let closed: Vec<u32> = lines
+        .next()
+        .unwrap_or_else(|| panic!("{text}"))
+        .split(' ')
+        .map(|s| s.parse().unwrap())
+        .collect();
+    assert_eq!(closed.len(), 21, "{text}");
+    assert!(closed.iter().all(|seconds| *seconds <= 10), "{text}");
+    assert_eq!(lines.next(), Some("signed in"), "{text}");
 }

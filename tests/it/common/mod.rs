@@ -536,6 +536,21 @@ pub fn command_lines_while_running(
     }
 }
 
+/// Waits for `child`, killing it and failing the test after `limit`.
+pub fn wait_at_most(mut child: Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Every variable the design says assume sets or clears.
 pub const MANAGED_VARIABLES: [&str; 14] = [
     "AWS_ACCESS_KEY_ID",
