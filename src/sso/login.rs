@@ -360,6 +360,39 @@ mod tests {
     }
 
     #[test]
+    fn only_a_callback_with_the_state_ends_the_login_and_only_oauths_codes_are_said() {
+        let answer = |target: &str| callback_answer(&target.parse().unwrap(), "s7");
+        let (status, _, outcome) = answer("/favicon.ico");
+        assert_eq!((status.as_u16(), outcome.is_none()), (404, true));
+        for forged in [
+            "/oauth/callback?code=c",
+            "/oauth/callback?code=c&state=s8",
+            "/oauth/callback?error=access_denied&state=",
+        ] {
+            let (status, _, outcome) = answer(forged);
+            assert_eq!(
+                (status.as_u16(), outcome.is_none()),
+                (400, true),
+                "{forged}"
+            );
+        }
+        let (status, _, outcome) = answer("/oauth/callback?state=s7&code=c%2B1");
+        assert_eq!(status.as_u16(), 200);
+        assert_eq!(outcome.unwrap().unwrap(), "c+1");
+        let (_, _, outcome) =
+            answer("/oauth/callback?state=s7&error=invalid_scope&error_description=run%20this");
+        let message = outcome.unwrap().unwrap_err().message;
+        assert!(message.contains("(invalid_scope: the service refused the scopes asked for)"));
+        assert!(!message.contains("run this"), "{message}");
+        let (_, _, outcome) = answer("/oauth/callback?state=s7&error=evil%20words");
+        let message = outcome.unwrap().unwrap_err().message;
+        assert!(
+            message.contains("not OAuth's") && !message.contains("evil"),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn the_device_code_is_used_where_the_aws_cli_uses_it() {
         let session = SsoLogin {
             session: Some("corp".into()),
