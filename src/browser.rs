@@ -362,4 +362,23 @@ mod tests {
         ));
         assert_eq!(html.matches("</script>").count(), 1);
     }
+
+    #[test]
+    fn the_page_is_private_in_a_fresh_directory_and_gone_once_dropped() {
+        let runtime = tempfile::tempdir().unwrap();
+        let env = Env::of(&[("XDG_RUNTIME_DIR", runtime.path().to_str().unwrap())]);
+        let page = Page::write("https://x.test/?a=1", &env).unwrap();
+        let mode = |path: &Path| fs::symlink_metadata(path).unwrap().mode() & 0o7777;
+        assert_eq!((mode(&page.file), mode(&page.directory)), (0o600, 0o700));
+        assert_eq!(
+            page.directory.parent().unwrap(),
+            fs::canonicalize(runtime.path()).unwrap()
+        );
+        assert!(fs::read_to_string(&page.file)
+            .unwrap()
+            .contains("url=https://x.test/?a=1\""));
+        let directory = page.directory.clone();
+        drop(page);
+        assert!(!directory.exists());
+    }
 }
