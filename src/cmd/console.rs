@@ -1,7 +1,7 @@
 //! `rolecall console`: the AWS console in the browser, signed in as a target (resolved as
 //! `assume` resolves it) or as the credentials this shell holds. Only a role's credentials can
-//! sign in; the sign-in URL is a bearer credential for 15 minutes, so it goes to the browser, or
-//! to stdout with `--url`, and nowhere else.
+//! sign in; the sign-in URL is a bearer credential for 15 minutes, so it goes to the browser
+//! (through a private page, never its command line), or to stdout with `--url`, and nowhere else.
 
 use crate::aws::signin::{self, Partition};
 use crate::cli::{ConsoleArgs, ConsoleFlags, CredentialFlags};
@@ -132,13 +132,20 @@ pub fn open(
             None => format!("{url}\n"),
         });
     }
-    crate::browser::open(&url, &env, BROWSER_PATIENCE).map_err(|why| {
+    let page = crate::browser::open(&url, &env, BROWSER_PATIENCE).map_err(|why| {
         Failure::local(format!(
             "could not open a browser ({}); `rolecall console --url …` prints the sign-in URL \
              instead (it signs anyone in for 15 minutes)",
             printable(&why)
         ))
     })?;
+    if !page.remove_once_read(PAGE_PATIENCE) {
+        return Err(Failure::local(format!(
+            "the browser did not read the sign-in page within {} s, so it was removed; run \
+             again, or `rolecall console --url …` prints the sign-in URL instead",
+            PAGE_PATIENCE.as_secs()
+        )));
+    }
     if quiet {
         return Ok(());
     }
@@ -177,6 +184,9 @@ fn refuse_target_flags(flags: &CredentialFlags) -> Result<()> {
 
 /// How long a `$BROWSER` that fails at once (no browser found) is waited for.
 const BROWSER_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How long the private page waits for a browser that is starting to read it.
+const PAGE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The credentials to sign in with, and what the console needs to know of them.
 struct Held {

@@ -8,9 +8,12 @@ use crate::env::Env;
 use crate::error::{printable, Failure, Result};
 use crate::profile::SsoLogin;
 use base64::Engine;
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
 use sha2::Digest;
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The redirect URI registered for the loopback flow; the port of each login is added when
@@ -75,14 +78,17 @@ pub async fn with_pkce(
         // Spaces as %20, as the AWS CLI sends them (a `+` in a value is already %2B).
         .replace('+', "%20");
     let url = format!("{}?{query}", oidc.authorize_url());
-    show_and_open(
+    // Kept until the login ends: the browser needs it until it has come back.
+    let _page = show_and_open(
         &format!("to sign in to {}, open this page:", login.describe()),
         &url,
         None,
         choices,
         env,
     );
-    let code = wait_for_callback(&listener, &state).map_err(Refusal::Failed)?;
+    let code = wait_for_callback(listener, &state)
+        .await
+        .map_err(Refusal::Failed)?;
     let grant = Grant::Code {
         code: &code,
         redirect_uri: &redirect_uri,
@@ -108,7 +114,7 @@ pub async fn with_device_code(
         .verification_uri_complete
         .clone()
         .unwrap_or_else(|| device.verification_uri.clone());
-    show_and_open(
+    let _page = show_and_open(
         &format!(
             "to sign in to {}, open {} and check that it shows the code {}:",
             login.describe(),
@@ -136,62 +142,126 @@ pub async fn with_device_code(
     }
 }
 
-/// Tells the person where to go (always, on stderr) and opens the browser unless told not to.
-fn show_and_open(what: &str, url: &str, code: Option<&str>, choices: &Choices, env: &Env) {
+/// Tells the person where to go (always, on stderr) and opens the browser unless told not to;
+/// the private page the browser was given, which lives as long as it is kept.
+fn show_and_open(
+    what: &str,
+    url: &str,
+    code: Option<&str>,
+    choices: &Choices,
+    env: &Env,
+) -> Option<crate::browser::Page> {
     let mut stderr = std::io::stderr();
     let _ = writeln!(stderr, "rolecall: {what}\n  {}", printable(url));
     if let Some(code) = code {
         let _ = writeln!(stderr, "  code: {}", printable(code));
     }
-    if choices.open_browser {
-        if let Err(why) = crate::browser::open(url, env, std::time::Duration::ZERO) {
+    if !choices.open_browser {
+        return None;
+    }
+    crate::browser::open(url, env, std::time::Duration::ZERO)
+        .map_err(|why| {
             let _ = writeln!(
                 stderr,
                 "rolecall: could not open a browser ({}); open the page yourself",
                 printable(&why)
             );
-        }
-    }
+        })
+        .ok()
 }
 
 /// Waits for the browser to come back to the loopback redirect with a code for `state`. One
-/// callback is accepted; anything else on the port (a favicon, a stray request) gets a 404.
-fn wait_for_callback(listener: &TcpListener, state: &str) -> Result<String> {
-    let deadline = Instant::now() + BROWSER_PATIENCE;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| Failure::local(format!("cannot wait for the browser: {e}")))?;
+/// callback with the state is accepted; anything else on the port is answered and ignored.
+/// Anyone on this machine can reach the port, so each connection is served apart by hyper
+/// (at most `CONNECTIONS` at once, extras dropped), within one deadline and a bounded head.
+async fn wait_for_callback(listener: TcpListener, state: &str) -> Result<String> {
+    let cannot_wait =
+        |e: std::io::Error| Failure::local(format!("cannot wait for the browser: {e}"));
+    listener.set_nonblocking(true).map_err(cannot_wait)?;
+    let listener = tokio::net::TcpListener::from_std(listener).map_err(cannot_wait)?;
+    let state: Arc<str> = Arc::from(state);
+    let (answers, mut answered) = tokio::sync::mpsc::channel::<Result<String>>(1);
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(CONNECTIONS));
+    let give_up = tokio::time::sleep(BROWSER_PATIENCE);
+    tokio::pin!(give_up);
     loop {
-        if Instant::now() > deadline {
-            return Err(Failure::aws(format!(
-                "the browser did not come back within {} minutes; run `rolecall sso login` again",
-                BROWSER_PATIENCE.as_secs() / 60
-            )));
-        }
-        let stream = match listener.accept() {
-            Ok((stream, _)) => stream,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(50));
-                continue;
+        tokio::select! {
+            () = &mut give_up => {
+                return Err(Failure::aws(format!(
+                    "the browser did not come back within {} minutes; run `rolecall sso login` \
+                     again",
+                    BROWSER_PATIENCE.as_secs() / 60
+                )));
             }
-            Err(e) => return Err(Failure::local(format!("cannot wait for the browser: {e}"))),
-        };
-        if let Some(answer) = read_callback(stream, state) {
-            return answer;
+            Some(answer) = answered.recv() => return answer,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else {
+                    // Out of descriptors, say: the wait goes on, without spinning.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                };
+                let Ok(slot) = Arc::clone(&in_flight).try_acquire_owned() else {
+                    continue;
+                };
+                tokio::spawn(serve_callback(stream, Arc::clone(&state), answers.clone(), slot));
+            }
         }
     }
 }
 
-/// The code from one request to the callback path, or `None` for a request elsewhere (which
-/// gets a 404, and the wait goes on). A request that is too slow or too long is dropped.
-fn read_callback(stream: TcpStream, state: &str) -> Option<Result<String>> {
-    let target = read_request_target(&stream)?;
-    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-    if path != "/oauth/callback" {
-        respond(&stream, "404 Not Found", "Not here.");
-        return None;
+/// The most connections to the loopback port served at once.
+const CONNECTIONS: usize = 128;
+
+/// How long one connection may take to send its request and read the answer.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(5);
+
+/// The most bytes hyper buffers of a request (its head: the callback has no body).
+const REQUEST_BYTES: usize = 16 * 1024;
+
+/// Serves one connection: one request, answered by `callback_answer`; an answer that ends the
+/// login goes to `answers`.
+async fn serve_callback(
+    stream: tokio::net::TcpStream,
+    state: Arc<str>,
+    answers: tokio::sync::mpsc::Sender<Result<String>>,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+) {
+    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+        let (status, text, outcome) = callback_answer(request.uri(), &state);
+        if let Some(outcome) = outcome {
+            let _ = answers.try_send(outcome);
+        }
+        let body = format!("<!doctype html><title>rolecall</title><p>{text}</p>\n");
+        let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
+        *response.status_mut() = status;
+        response.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        async { Ok::<_, std::convert::Infallible>(response) }
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(REQUEST_DEADLINE)
+        .max_buf_size(REQUEST_BYTES)
+        .keep_alive(false)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    let _ = tokio::time::timeout(REQUEST_DEADLINE, connection).await;
+}
+
+/// The answer to one request on the loopback port (status, page text) and, for the callback of
+/// this login, what it ends the login with: the code, or why there is none. A request elsewhere
+/// (a favicon) gets a 404 and a callback without this login's state a 400: only an answer that
+/// carries the state, which only the browser was given, can end the login.
+fn callback_answer(
+    uri: &hyper::Uri,
+    state: &str,
+) -> (hyper::StatusCode, &'static str, Option<Result<String>>) {
+    use hyper::StatusCode;
+    if uri.path() != "/oauth/callback" {
+        return (StatusCode::NOT_FOUND, "Not here.", None);
     }
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let get = |name: &str| {
@@ -200,20 +270,15 @@ fn read_callback(stream: TcpStream, state: &str) -> Option<Result<String>> {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    // The state first: an answer that is not for this login says nothing about it.
-    let answer = if get("state") != Some(state) {
-        Err(Failure::aws(
-            "the browser came back with an answer for another login (its state does not \
-             match); nothing was saved: run `rolecall sso login` again",
-        ))
-    } else if let Some(error) = get("error") {
-        let detail = get("error_description").unwrap_or("");
-        Err(Failure::aws(format!(
-            "the sign-in was refused: {}{}{}",
-            printable(error),
-            if detail.is_empty() { "" } else { ": " },
-            printable(detail)
-        )))
+    if get("state") != Some(state) {
+        return (
+            StatusCode::BAD_REQUEST,
+            "rolecall is not waiting for this sign-in.",
+            None,
+        );
+    }
+    let outcome = if let Some(error) = get("error") {
+        Err(refused(error))
     } else {
         match get("code") {
             Some(code) if !code.is_empty() => Ok(code.to_string()),
@@ -223,51 +288,51 @@ fn read_callback(stream: TcpStream, state: &str) -> Option<Result<String>> {
             )),
         }
     };
-    match &answer {
-        Ok(_) => respond(
-            &stream,
-            "200 OK",
+    match outcome {
+        Ok(code) => (
+            StatusCode::OK,
             "rolecall: you are signed in. You can close this tab.",
+            Some(Ok(code)),
         ),
-        Err(_) => respond(
-            &stream,
-            "400 Bad Request",
+        Err(why) => (
+            StatusCode::BAD_REQUEST,
             "rolecall: the sign-in did not complete; see your terminal.",
+            Some(Err(why)),
         ),
     }
-    Some(answer)
 }
 
-/// A request's target (`/oauth/callback?…`), read within a few seconds and a few KiB in all,
-/// headers included (read to their end, so the answer is not cut off by a reset).
-fn read_request_target(stream: &TcpStream) -> Option<String> {
-    const LIMIT: usize = 16 * 1024;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let _ = stream.set_nonblocking(false);
-    let mut head: Vec<u8> = Vec::new();
-    let mut byte = [0u8; 1];
-    let mut reader = stream;
-    while !head.ends_with(b"\r\n\r\n") && !head.ends_with(b"\n\n") {
-        let left = deadline.checked_duration_since(Instant::now())?;
-        let _ = stream.set_read_timeout(Some(left.max(Duration::from_millis(1))));
-        match std::io::Read::read(&mut reader, &mut byte) {
-            Ok(1) if head.len() < LIMIT => head.push(byte[0]),
-            _ => return None,
-        }
-    }
-    let text = String::from_utf8_lossy(&head);
-    let line = text.lines().next()?;
-    Some(line.split_whitespace().nth(1)?.to_string())
-}
+/// The error codes an authorization server may send back (RFC 6749, section 4.1.2.1), each with
+/// what it means. The server's own `error_description` is never shown: whoever sent the browser
+/// back chose its words ("re-enroll: curl … | sh").
+const OAUTH_ERRORS: [(&str, &str); 7] = [
+    ("access_denied", "declined in the browser"),
+    ("invalid_request", "the service found the request malformed"),
+    (
+        "unauthorized_client",
+        "rolecall's registration may not use this flow",
+    ),
+    (
+        "unsupported_response_type",
+        "the service does not give authorization codes",
+    ),
+    ("invalid_scope", "the service refused the scopes asked for"),
+    ("server_error", "the service failed"),
+    (
+        "temporarily_unavailable",
+        "the service is busy; try again shortly",
+    ),
+];
 
-fn respond(mut stream: &TcpStream, status: &str, text: &str) {
-    let body = format!("<!doctype html><title>rolecall</title><p>{text}</p>\n");
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{body}",
-        body.len()
-    );
+/// The failure for a callback with `error`: its code and meaning when it is one of OAuth's.
+fn refused(error: &str) -> Failure {
+    let why = match OAUTH_ERRORS.iter().find(|(code, _)| *code == error) {
+        Some((code, meaning)) => format!("{code}: {meaning}"),
+        None => "with an error code that is not OAuth's".into(),
+    };
+    Failure::aws(format!(
+        "the sign-in was refused ({why}); nothing was saved: run `rolecall sso login` again"
+    ))
 }
 
 /// `bytes` random bytes as base64url text, for the PKCE verifier and the state.
@@ -291,6 +356,39 @@ mod tests {
         assert_ne!(
             crate::os::random_text(16).unwrap(),
             crate::os::random_text(16).unwrap()
+        );
+    }
+
+    #[test]
+    fn only_a_callback_with_the_state_ends_the_login_and_only_oauths_codes_are_said() {
+        let answer = |target: &str| callback_answer(&target.parse().unwrap(), "s7");
+        let (status, _, outcome) = answer("/favicon.ico");
+        assert_eq!((status.as_u16(), outcome.is_none()), (404, true));
+        for forged in [
+            "/oauth/callback?code=c",
+            "/oauth/callback?code=c&state=s8",
+            "/oauth/callback?error=access_denied&state=",
+        ] {
+            let (status, _, outcome) = answer(forged);
+            assert_eq!(
+                (status.as_u16(), outcome.is_none()),
+                (400, true),
+                "{forged}"
+            );
+        }
+        let (status, _, outcome) = answer("/oauth/callback?state=s7&code=c%2B1");
+        assert_eq!(status.as_u16(), 200);
+        assert_eq!(outcome.unwrap().unwrap(), "c+1");
+        let (_, _, outcome) =
+            answer("/oauth/callback?state=s7&error=invalid_scope&error_description=run%20this");
+        let message = outcome.unwrap().unwrap_err().message;
+        assert!(message.contains("(invalid_scope: the service refused the scopes asked for)"));
+        assert!(!message.contains("run this"), "{message}");
+        let (_, _, outcome) = answer("/oauth/callback?state=s7&error=evil%20words");
+        let message = outcome.unwrap().unwrap_err().message;
+        assert!(
+            message.contains("not OAuth's") && !message.contains("evil"),
+            "{message}"
         );
     }
 

@@ -988,3 +988,28 @@ fn an_answer_larger_than_any_sign_in_token_is_not_read_on() {
     run.stderr_has("more than a sign-in token");
     assert!(run.stdout.is_empty());
 }
+
+#[test]
+fn no_sign_in_token_is_on_any_command_line_and_its_page_is_private_and_removed() {
+    let console = console_world();
+    let log = console.world.home().join("slow.log");
+    // A browser that takes a moment to start, during which every command line is read, then
+    // follows the page to the sign-in endpoint as a browser would.
+    let slow = common::page_browser(&console.world, &log, true, Duration::from_secs(1));
+    let mut command = console.console(&["demo-admin", "-s", "s3"]);
+    command
+        .env("BROWSER", &slow)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let (status, seen) =
+        common::command_lines_while_running(command.spawn().unwrap(), "SigninToken");
+    assert!(status.success());
+    assert!(seen.is_empty(), "on a command line: {seen:?}");
+    let opened = std::fs::read_to_string(&log).unwrap();
+    let login = parse_login(opened.lines().next().unwrap(), &console.signin);
+    assert_eq!(console.signin.logins(), [login.token]);
+    assert_eq!(
+        common::assert_pages_private_and_removed(console.world.home()),
+        1
+    );
+}

@@ -5,6 +5,7 @@
 use crate::common::fake_sso::{FakeSso, ACCESS_KEY_ID};
 use crate::common::{self, Run, World};
 use std::process::Command;
+use std::time::Duration;
 
 const CONFIG: &str = "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n\
 sso_region = eu-west-1\n\
@@ -232,25 +233,15 @@ fn an_endpoint_that_is_no_url_never_shows_the_token() {
 // by rolecall and by botocore, refreshed silently, ended by `sso logout`.
 
 /// The test's "browser": a script in `$BROWSER` that opens the page as a person who approves
-/// would (urllib follows the sign-in page's redirect to the loopback callback), and logs each
-/// URL it was given.
+/// would (it reads the private page, and urllib follows the sign-in page's redirect to the
+/// loopback callback), and logs where each page sent it.
 fn browser(world: &World) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let script = world.home().join("browser");
-    let log = world.home().join("browser.log");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/usr/bin/env python3\nimport sys, urllib.request\n\
-             log = open({log:?}, 'a')\nlog.write(sys.argv[1] + '\\n')\nlog.flush()\n\
-             try:\n    urllib.request.urlopen(sys.argv[1], timeout=10).read()\n\
-             except Exception as error:\n    log.write('failed: %s\\n' % error)\n",
-            log = log.display().to_string()
-        ),
+    crate::common::page_browser(
+        world,
+        &world.home().join("browser.log"),
+        true,
+        std::time::Duration::ZERO,
     )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    script
 }
 
 impl SsoWorld {
@@ -492,18 +483,12 @@ type Fault = (
 
 #[test]
 fn login_faults_each_get_one_clear_message_and_save_nothing() {
-    let cases: [Fault; 3] = [
-        (
-            "a wrong state",
-            |s| s.wrong_state = true,
-            &["sso", "login", "sso-dev"],
-            "its state does not match",
-        ),
+    let cases: [Fault; 2] = [
         (
             "a declined sign-in page",
             |s| s.decline = true,
             &["sso", "login", "sso-dev"],
-            "the sign-in was refused: access_denied: declined\\x1b]0;x",
+            "the sign-in was refused (access_denied: declined in the browser)",
         ),
         (
             "a declined device code",
@@ -612,14 +597,15 @@ fn the_loopback_callback_ignores_other_requests_and_the_sign_in_page_gets_what_p
     std::fs::write(
         &noisy,
         format!(
-            "#!/usr/bin/env python3\nimport socket, sys, urllib.parse, urllib.request\n\
-             url = sys.argv[1]\nopen({log:?}, 'w').write(url)\n\
+            "#!/usr/bin/env python3\n{}\nimport socket\n\
+             url = target_of(sys.argv[1], {log:?})\nopen({log:?}, 'w').write(url)\n\
              redirect = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)['redirect_uri'][0]\n\
              loopback = urllib.parse.urlparse(redirect)\n\
              idle = socket.create_connection((loopback.hostname, loopback.port))\n\
              try:\n    urllib.request.urlopen('http://%s:%d/favicon.ico' % (loopback.hostname, loopback.port), timeout=10)\n\
              except Exception:\n    pass\n\
              urllib.request.urlopen(url, timeout=20).read()\n",
+            crate::common::READ_PAGE_PY,
             log = log.display().to_string()
         ),
     )
@@ -1079,4 +1065,240 @@ fn with_a_read_only_cache_directory_concurrent_renewals_still_take_turns() {
         refreshes + 1,
         "the assumes did not take turns"
     );
+}
+
+/// A browser that, once it has the private page, has another user (uid 65534, through
+/// `setpriv`) send `forgeries` to the loopback callback first, noting each answer's status, and
+/// then signs in as `browser` does. The forgeries name the callback as `CALLBACK`.
+fn forging_browser(sso: &SsoWorld, forgeries: &[&str]) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let script = sso.world.home().join("forging-browser");
+    let log = sso.world.home().join("forged.log");
+    let forged: Vec<String> = forgeries.iter().map(|f| format!("{f:?}")).collect();
+    std::fs::write(
+        &script,
+        format!(
+            "#!/usr/bin/env python3\n{}\nimport subprocess\n\
+             url = target_of(sys.argv[1], {log:?})\n\
+             redirect = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)['redirect_uri'][0]\n\
+             for forged in [{}]:\n\
+             \x20   status = subprocess.run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',\n\
+             \x20       'curl', '-s', '-m', '5', '-o', '/dev/null', '-w', '%{{http_code}}', forged.replace('CALLBACK', redirect)],\n\
+             \x20       capture_output=True, text=True).stdout\n\
+             \x20   open({log:?}, 'a').write(status + '\\n')\n\
+             urllib.request.urlopen(url, timeout=20).read()\n",
+            crate::common::READ_PAGE_PY,
+            forged.join(", "),
+            log = log.display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+#[test]
+fn a_callback_forged_by_another_user_is_refused_and_the_login_goes_on() {
+    let sso = sso_world();
+    // The attacker knows the port (/proc/net/tcp lists it) but not the state.
+    let forgeries = [
+        "CALLBACK?code=forged&state=guessed",
+        "CALLBACK?error=access_denied&error_description=Re-enroll&state=guessed",
+        "CALLBACK?code=forged",
+    ];
+    let mut command = sso.rolecall(&["sso", "login", "sso-dev"]);
+    command.env("BROWSER", forging_browser(&sso, &forgeries));
+    let run = Run::of(command).success();
+    let answers = std::fs::read_to_string(sso.world.home().join("forged.log")).unwrap();
+    assert_eq!(answers, "400\n400\n400\n", "{}", run.stderr);
+    assert!(!run.stderr.contains("Re-enroll"), "{}", run.stderr);
+    // The token is the one issued for the browser's own code.
+    let codes: Vec<String> = sso
+        .portal
+        .calls_to("/token")
+        .iter()
+        .map(|call| call.body.clone())
+        .collect();
+    assert!(
+        codes.iter().all(|body| !body.contains("forged")),
+        "{codes:?}"
+    );
+    assert!(sso.token("corp")["accessToken"].is_string());
+}
+
+#[test]
+fn a_refused_sign_in_says_oauths_code_and_never_the_pages_own_words() {
+    for (code, said) in [
+        (
+            "access_denied",
+            "the sign-in was refused (access_denied: declined in the browser)",
+        ),
+        (
+            "temporarily_unavailable",
+            "(temporarily_unavailable: the service is busy; try again shortly)",
+        ),
+        (
+            "run\u{1b}]0;this: curl evil | sh",
+            "the sign-in was refused (with an error code that is not OAuth's)",
+        ),
+    ] {
+        let sso = sso_world();
+        sso.portal.script(|s| {
+            s.decline = true;
+            s.refusal_code = code;
+        });
+        let run = Run::of(sso.rolecall(&["sso", "login", "sso-dev"])).failure(1);
+        for words in ["Re-enroll", "evil", "curl", "\\x1b", "\u{1b}"] {
+            assert!(!run.stderr.contains(words), "{code}: {}", run.stderr);
+        }
+        run.stderr_has(said);
+        assert!(!sso.token_file("corp").exists());
+    }
+}
+
+#[test]
+fn no_authorize_url_is_on_any_command_line_and_its_page_is_private_and_removed() {
+    let sso = sso_world();
+    let log = sso.world.home().join("slow.log");
+    // A browser that takes a moment to start, during which every command line is read.
+    let slow =
+        crate::common::page_browser(&sso.world, &log, true, std::time::Duration::from_secs(1));
+    let mut command = sso.rolecall(&["sso", "login", "sso-dev"]);
+    command
+        .env("BROWSER", &slow)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let child = command.spawn().unwrap();
+    let (status, seen) = crate::common::command_lines_while_running(child, "code_challenge");
+    assert!(status.success());
+    assert!(seen.is_empty(), "on a command line: {seen:?}");
+    let opened = std::fs::read_to_string(&log).unwrap();
+    assert!(opened.contains("code_challenge="), "{opened}");
+    assert!(!opened.contains("failed:"), "{opened}");
+    assert!(sso.token("corp")["accessToken"].is_string());
+    assert_eq!(
+        crate::common::assert_pages_private_and_removed(sso.world.home()),
+        1
+    );
+}
+
+#[test]
+fn ctrl_c_while_the_browser_has_the_private_page_removes_it() {
+    let sso = sso_world();
+    let log = sso.world.home().join("idle.log");
+    // A browser that reads the page and goes no further, as a person who walks away.
+    let idle = common::page_browser(&sso.world, &log, false, std::time::Duration::ZERO);
+    let mut command = sso.rolecall(&["sso", "login", "sso-dev"]);
+    command
+        .env("BROWSER", &idle)
+        .stderr(std::process::Stdio::null());
+    let mut child = command.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !log.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the browser never read the page"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: a signal to a process this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
+    assert_eq!(
+        common::assert_pages_private_and_removed(sso.world.home()),
+        1
+    );
+}
+
+/// Run as uid 65534 against the loopback port given as argv[1]: 20 connections that send a
+/// callback's first line and then a byte a second, and one whose head outgrows any callback's,
+/// all at once; prints "ready" once they are in, then, for each, the seconds until rolecall
+/// closed it (at most 15: still open then).
+const SLOW_CALLBACKS_PY: &str = r#"
+import socket, sys, time
+port = int(sys.argv[1])
+start = time.monotonic()
+slow = [socket.create_connection(('127.0.0.1', port)) for _ in range(20)]
+for s in slow:
+    s.sendall(b'GET /oauth/callback?code=x&state=x HTTP/1.1\r\nHost: 127.0.0.1\r\n')
+big = socket.create_connection(('127.0.0.1', port))
+try:
+    big.sendall(b'GET /oauth/callback?' + b'a' * 40000 + b' HTTP/1.1\r\n')
+except OSError:
+    pass
+print('ready', flush=True)
+closed = {}
+while len(closed) < len(slow) + 1 and time.monotonic() - start < 15:
+    for index, s in enumerate(slow + [big]):
+        if index in closed:
+            continue
+        try:
+            s.settimeout(0.01)
+            if s.recv(65536) == b'':
+                closed[index] = time.monotonic() - start
+        except socket.timeout:
+            try:
+                if index < len(slow):
+                    s.sendall(b'X')
+            except OSError:
+                closed[index] = time.monotonic() - start
+        except OSError:
+            closed[index] = time.monotonic() - start
+    time.sleep(1)
+print(' '.join('%.0f' % closed.get(i, 99) for i in range(len(slow) + 1)), flush=True)
+"#;
+
+#[test]
+fn slow_and_oversized_callbacks_from_another_user_neither_hold_up_nor_end_the_login() {
+    use std::os::unix::fs::PermissionsExt;
+    let sso = sso_world();
+    let attack = sso.world.home().join("slow_callbacks.py");
+    std::fs::write(&attack, SLOW_CALLBACKS_PY).unwrap();
+    let log = sso.world.home().join("attack.log");
+    let script = sso.world.home().join("attacked-browser");
+    // The browser, once it has the page, lets the other user in first and signs in once the
+    // other user is done.
+    std::fs::write(
+        &script,
+        format!(
+            "#!/usr/bin/env python3\n{}\nimport subprocess\n\
+             url = target_of(sys.argv[1], {log:?})\n\
+             redirect = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)['redirect_uri'][0]\n\
+             port = str(urllib.parse.urlparse(redirect).port)\n\
+             attacker = subprocess.Popen(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',\n\
+             \x20   sys.executable, '-c', open({attack:?}).read(), port], stdout=subprocess.PIPE, text=True)\n\
+             attacker.stdout.readline()\n\
+             open({log:?}, 'a').write(attacker.stdout.readline())\n\
+             urllib.request.urlopen(url, timeout=20).read()\n\
+             open({log:?}, 'a').write('signed in\\n')\n",
+            crate::common::READ_PAGE_PY,
+            log = log.display().to_string(),
+            attack = attack.display().to_string(),
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut command = sso.rolecall(&["sso", "login", "sso-dev"]);
+    command
+        .env("BROWSER", &script)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let status = common::wait_at_most(command.spawn().unwrap(), Duration::from_secs(60));
+    assert!(status.success(), "{status:?}");
+    assert!(sso.token("corp")["accessToken"].is_string());
+    // Each of the other user's connections was closed by rolecall, all at once, within the
+    // deadline, while the login went on; none of them ended it.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let mut lines = text.lines();
+    let closed: Vec<u32> = lines
+        .next()
+        .unwrap_or_else(|| panic!("{text}"))
+        .split(' ')
+        .map(|s| s.parse().unwrap())
+        .collect();
+    assert_eq!(closed.len(), 21, "{text}");
+    assert!(closed.iter().all(|seconds| *seconds <= 10), "{text}");
+    assert_eq!(lines.next(), Some("signed in"), "{text}");
 }

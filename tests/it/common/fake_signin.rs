@@ -1,7 +1,7 @@
 //! The tests' own AWS federation (sign-in) endpoint, because moto has none: it answers
 //! `getSigninToken` as signin.aws.amazon.com does (`{"SigninToken":"…"}`), records every request
 //! whole, and can instead refuse (400), fail (500), stay silent or answer a 200 nobody can read,
-//! as `Answer` says. One thread per connection, and every answer closes its connection, so a
+//! as `Answer` says. A browser's GET of the login URL is answered and noted apart (`logins`). One thread per connection, and every answer closes its connection, so a
 //! client that keeps connections alive still sends each request afresh.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -82,6 +82,8 @@ struct State {
     answer: Answer,
     requests: Vec<SigninRequest>,
     issued: Vec<String>,
+    /// The sign-in tokens browsers came to log in with.
+    logins: Vec<String>,
 }
 
 pub struct FakeSignin {
@@ -99,6 +101,7 @@ impl FakeSignin {
             answer: Answer::Token,
             requests: Vec::new(),
             issued: Vec::new(),
+            logins: Vec::new(),
         }));
         let shared = Arc::clone(&state);
         std::thread::spawn(move || {
@@ -130,6 +133,11 @@ impl FakeSignin {
         requests.into_iter().next().unwrap()
     }
 
+    /// The sign-in tokens a browser logged in with (a GET of `Action=login`), in order.
+    pub fn logins(&self) -> Vec<String> {
+        self.state.lock().unwrap().logins.clone()
+    }
+
     /// The sign-in tokens issued so far, in order.
     pub fn issued(&self) -> Vec<String> {
         self.state.lock().unwrap().issued.clone()
@@ -141,6 +149,17 @@ fn serve_one(stream: TcpStream, state: &Mutex<State>) {
     let Some(request) = read_request(&stream) else {
         return;
     };
+    // A browser following the login URL: kept apart from the requests rolecall sends.
+    if let Some(token) = login_token(&request) {
+        state.lock().unwrap().logins.push(token);
+        let page = respond(
+            "200 OK",
+            "text/html",
+            "<html><body>Signed in.</body></html>",
+        );
+        let _ = (&stream).write_all(page.as_bytes());
+        return;
+    }
     let answer = {
         let mut locked = state.lock().unwrap();
         locked.requests.push(request.clone());
@@ -189,6 +208,21 @@ fn serve_one(stream: TcpStream, state: &Mutex<State>) {
     };
     let mut writer = &stream;
     let _ = writer.write_all(response.as_bytes());
+}
+
+/// The `SigninToken` of a GET of `Action=login`, the URL rolecall sends the browser to.
+fn login_token(request: &SigninRequest) -> Option<String> {
+    let (path, query) = request.target.split_once('?')?;
+    let fields: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let login = request.method == "GET"
+        && path == PATH
+        && fields.iter().any(|(n, v)| n == "Action" && v == "login");
+    login
+        .then(|| fields.into_iter().find(|(n, _)| n == "SigninToken"))
+        .flatten()
+        .map(|(_, token)| token)
 }
 
 fn respond(status: &str, content_type: &str, body: &str) -> String {

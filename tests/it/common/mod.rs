@@ -497,15 +497,57 @@ pub fn logging_rolecall(world: &World, log: &Path) -> String {
     format!("{}:{}", bin.display(), std::env::var("PATH").unwrap())
 }
 
-/// A `$BROWSER` that opens nothing: it appends the URL it is given to `log`, one a line, so a
-/// test reads what a person's browser would have been sent. Returns the script's path.
-pub fn logging_browser(world: &World, log: &Path) -> PathBuf {
+/// Python for a test `$BROWSER`: `target_of(argv1, log)` reads the private page rolecall gives
+/// a browser (a `file://` URL), notes its path and the modes of the file and its directory in
+/// `pages.log` beside `log`, checks that its script and its refresh agree, and returns where the
+/// page sends the browser. A URL given straight is noted there as the finding it is and
+/// returned, so a test fails on its checks rather than waiting on a login that cannot finish.
+pub const READ_PAGE_PY: &str = r#"
+import html, json, os, re, stat, sys, time, urllib.parse, urllib.request
+def target_of(given, log):
+    if not given.startswith('file:///'):
+        with open(os.path.join(os.path.dirname(log), 'pages.log'), 'a') as pages:
+            pages.write('a URL, not a page: %s\n' % given)
+        return given
+    path = urllib.parse.unquote(urllib.parse.urlparse(given).path)
+    page = open(path).read()
+    modes = (stat.S_IMODE(os.stat(path).st_mode), stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode))
+    with open(os.path.join(os.path.dirname(log), 'pages.log'), 'a') as pages:
+        pages.write('%s %o %o\n' % (path, modes[0], modes[1]))
+    refresh = html.unescape(re.search(r'http-equiv="refresh" content="0;url=([^"]*)"', page).group(1))
+    script = json.loads(re.search(r'location\.replace\((".*")\);', page).group(1))
+    if refresh != script:
+        sys.exit('the refresh and the script disagree')
+    return refresh
+"#;
+
+/// A `$BROWSER` that takes `startup` to start, then reads the private page it is given as a
+/// browser would, appends where it sends the browser to `log`, one a line, and (with `follow`)
+/// goes there. Returns the script's path.
+pub fn page_browser(world: &World, log: &Path, follow: bool, startup: Duration) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
-    let script = world.home().join("logging-browser");
-    // The log's path is a temporary directory's, which holds no single quote.
+    let script = world.home().join(format!(
+        "browser-{}",
+        log.file_stem().unwrap().to_string_lossy()
+    ));
+    let body = r#"
+time.sleep(STARTUP)
+log = LOG
+target = target_of(sys.argv[1], log)
+with open(log, 'a') as out:
+    out.write(target + '\n')
+if FOLLOW:
+    try:
+        urllib.request.urlopen(target, timeout=10).read()
+    except Exception as error:
+        open(log, 'a').write('failed: %s\n' % error)
+"#
+    .replace("LOG", &format!("{:?}", log.display().to_string()))
+    .replace("FOLLOW", if follow { "True" } else { "False" })
+    .replace("STARTUP", &startup.as_secs_f64().to_string());
     std::fs::write(
         &script,
-        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", log.display()),
+        format!("#!/usr/bin/env python3\n{READ_PAGE_PY}{body}"),
     )
     .unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -515,6 +557,78 @@ pub fn logging_browser(world: &World, log: &Path) -> PathBuf {
 /// The variables the design says are never beside the keys: the AWS SDK for JavaScript v3 would
 /// take the profile they name over the keys.
 pub const NEVER_SET: [&str; 2] = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"];
+
+/// A `$BROWSER` that only notes where the page sends it (see `page_browser`).
+pub fn logging_browser(world: &World, log: &Path) -> PathBuf {
+    page_browser(world, log, false, Duration::ZERO)
+}
+
+/// The private pages test browsers were given (`pages.log` beside their logs in `dir`), each
+/// checked to have been 0600 in a 0700 directory and to be gone now, with its directory.
+pub fn assert_pages_private_and_removed(dir: &Path) -> usize {
+    let text = std::fs::read_to_string(dir.join("pages.log")).unwrap_or_default();
+    for line in text.lines() {
+        assert!(!line.starts_with("a URL, not a page"), "{line}");
+        let mut words = line.rsplitn(3, ' ');
+        let (dir_mode, file_mode, path) = (words.next(), words.next(), words.next().unwrap());
+        assert_eq!((file_mode, dir_mode), (Some("600"), Some("700")), "{line}");
+        let path = Path::new(path);
+        assert!(
+            !path.exists(),
+            "the page {} was left behind",
+            path.display()
+        );
+        assert!(
+            !path.parent().unwrap().exists(),
+            "its directory was left behind: {line}"
+        );
+    }
+    text.lines().count()
+}
+
+/// Waits for `child` (a minute at most), reading every process's command line meanwhile, as
+/// any local user can; returns its status and the command lines that held `needle`.
+pub fn command_lines_while_running(
+    mut child: Child,
+    needle: &str,
+) -> (std::process::ExitStatus, Vec<String>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = Vec::new();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status, seen);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running after a minute");
+        }
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(line) = std::fs::read(entry.path().join("cmdline")) else {
+                continue;
+            };
+            let line = String::from_utf8_lossy(&line).replace('\0', " ");
+            if line.contains(needle) && !seen.contains(&line) {
+                seen.push(line);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Waits for `child`, killing it and failing the test after `limit`.
+pub fn wait_at_most(mut child: Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
 
 /// Every variable the design says assume sets or clears.
 pub const MANAGED_VARIABLES: [&str; 15] = [
