@@ -465,6 +465,11 @@ fn ctrl_c_at_the_mfa_prompt_exits_130_and_changes_nothing() {
         tmux.line("assume mfa");
         tmux.wait_for_text("MFA code for arn:aws:iam::000000000000:mfa/ana:");
         tmux.press(&["C-c"]);
+        // Typed only once the shell prompts again: rolecall's raw mode drops what was typed
+        // ahead of its exit, as a terminal program should.
+        tmux.wait_for("the prompt after Ctrl-C", |screen| {
+            screen.matches("RC").count() >= 2
+        });
         let check = match shell {
             "fish" => "echo \"status=$status profile=$AWS_PROFILE session=$ROLECALL_PROFILE.\"",
             _ => "echo \"status=$? profile=$AWS_PROFILE session=${ROLECALL_PROFILE:-}.\"",
