@@ -7,6 +7,10 @@
 //! fake_identity_center --accounts 2000 --roles 3 --page-size 37 --delay-ms 20
 //! ```
 //!
+//! `--demo` grants scripts/try's small organisation instead (two accounts, three roles) and
+//! also serves a console sign-in endpoint, whose URL is the second line of stdout (for
+//! `ROLECALL_SIGNIN_URL`).
+//!
 //! The first line of stdout is its endpoint URL (`http://127.0.0.1:PORT`): point
 //! `AWS_ENDPOINT_URL_SSO` (the portal) and `AWS_ENDPOINT_URL_SSO_OIDC` (token refreshes) at it.
 //! `--page-size` caps both listings' pages (accounts and roles), `--delay-ms` delays each portal
@@ -19,10 +23,13 @@
 //! an `[sso-session NAME]` in the config with `sso_start_url` and `sso_region`. Any bearer token
 //! is accepted.
 
-// The tests use the rest of the fake; this program uses only its start and grants.
+// The tests use the rest of the fakes; this program uses only their start and grants.
 #[allow(dead_code)]
 #[path = "../tests/it/common/fake_sso.rs"]
 mod fake_sso;
+#[allow(dead_code)]
+#[path = "../tests/it/common/fake_signin.rs"]
+mod fake_signin;
 
 use std::io::Write;
 
@@ -32,10 +39,11 @@ struct Options {
     roles: usize,
     page_size: usize,
     delay_ms: u64,
+    demo: bool,
 }
 
-const USAGE: &str =
-    "usage: fake_identity_center [--accounts N] [--roles R] [--page-size P] [--delay-ms D]";
+const USAGE: &str = "usage: fake_identity_center [--accounts N] [--roles R] [--page-size P] \
+     [--delay-ms D] | --demo";
 
 fn options() -> Result<Options, String> {
     let mut options = Options {
@@ -43,11 +51,16 @@ fn options() -> Result<Options, String> {
         roles: 3,
         page_size: 100,
         delay_ms: 0,
+        demo: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         if flag == "-h" || flag == "--help" {
             return Err(USAGE.to_string());
+        }
+        if flag == "--demo" {
+            options.demo = true;
+            continue;
         }
         let value = args
             .next()
@@ -74,7 +87,13 @@ fn main() {
         std::process::exit(2);
     });
     let mut script = fake_sso::Script::default();
-    script.grant_generated(options.accounts, options.roles);
+    if options.demo {
+        // scripts/try's organisation: a few accounts a newcomer can read at a glance.
+        script.grant("111111111111", "Demo Sandbox", &["AdministratorAccess", "ReadOnlyAccess"]);
+        script.grant("222222222222", "Demo Production", &["ReadOnlyAccess"]);
+    } else {
+        script.grant_generated(options.accounts, options.roles);
+    }
     script.accounts_page_size = options.page_size;
     script.roles_page_size = options.page_size;
     script.portal_delay_ms = options.delay_ms;
@@ -82,6 +101,12 @@ fn main() {
     let mut stdout = std::io::stdout();
     // Flushed at once: the script that started this reads the line while the program runs on.
     let _ = writeln!(stdout, "{}", fake.endpoint).and_then(|()| stdout.flush());
+    // The demo's console: a sign-in endpoint for ROLECALL_SIGNIN_URL, on the second line.
+    let _signin = options.demo.then(|| {
+        let signin = fake_signin::FakeSignin::start();
+        let _ = writeln!(stdout, "{}", signin.endpoint).and_then(|()| stdout.flush());
+        signin
+    });
     // The fake serves on its own threads; this one only keeps the process alive until killed.
     loop {
         std::thread::park();
