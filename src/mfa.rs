@@ -102,7 +102,7 @@ pub fn spent(notes: Option<&Path>, serial: &str, code: &str) {
 
 fn note_name(serial: &str) -> String {
     let device = serial.rsplit('/').next().unwrap_or(serial);
-    crate::cache::entry_name("mfa-used", device, serial)
+    crate::cache::entry_name("used-code", device, serial)
 }
 
 /// When and which code STS last took for this device.
