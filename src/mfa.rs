@@ -37,8 +37,14 @@ const DIALOG_SECONDS: u64 = 120;
 /// The most of an `mfa_process`'s or a dialog's output read: one code on one line needs 7 bytes.
 const LONGEST_ANSWER_BYTES: usize = 4096;
 
+/// Where a code that was not given comes from.
+enum Source<'a> {
+    Process(&'a MfaProcess),
+    Person(Prompt),
+}
+
 /// Where a person is asked.
-#[derive(Clone, Copy, PartialEq, Debug)]
+#[derive(Clone, Copy)]
 enum Prompt {
     /// stdin is a terminal: ask there (through /dev/tty, never stdout).
     Terminal,
@@ -46,7 +52,6 @@ enum Prompt {
     Tty,
     Zenity,
     Kdialog,
-    Nobody,
 }
 
 pub async fn code(need: &Need<'_>) -> Result<String> {
@@ -61,8 +66,8 @@ pub async fn code(need: &Need<'_>) -> Result<String> {
         }
         return Ok(code);
     }
-    let prompt = match need.process {
-        Some(_) => None,
+    let source = match need.process {
+        Some(process) => Source::Process(process),
         None if !need.may_ask => {
             return Err(Failure::usage(format!(
                 "{} needs an MFA code and --no-input forbids asking: pass --mfa-token CODE, or \
@@ -70,14 +75,13 @@ pub async fn code(need: &Need<'_>) -> Result<String> {
                 printable(need.serial)
             )))
         }
-        None => Some(prompt_here()?),
+        None => Source::Person(prompt_here(need.serial)?),
     };
     wait_for_a_new_window(need);
     for _ in 0..SAME_CODE_TRIES {
-        let code = match (need.process, prompt) {
-            (Some(process), _) => from_process(need, process).await?,
-            (None, Some(prompt)) => asked(need, prompt).await?,
-            (None, None) => unreachable!("a prompt is chosen whenever there is no mfa_process"),
+        let code = match source {
+            Source::Process(process) => from_process(need, process).await?,
+            Source::Person(prompt) => asked(need, prompt).await?,
         };
         if spent_recently(need, &code).is_none() {
             return Ok(code);
@@ -133,25 +137,31 @@ fn wait_until_next_window(need: &Need, after: i64) {
     let next = (after / WINDOW_SECONDS + 1) * WINDOW_SECONDS;
     let seconds = (next - crate::time::now()).max(0) + 1;
     eprintln!(
-        "rolecall: the MFA code of {} was just used, and STS takes each code once; waiting {seconds}s \
-         for the next code",
+        "rolecall: the MFA code of {} was just used, and STS takes each code once; \
+         waiting {seconds}s for the next code",
         printable(need.serial)
     );
     std::thread::sleep(Duration::from_secs(seconds as u64));
 }
 
-/// The prompt `ROLECALL_MFA_PROMPT` forces, else the first that reaches the person.
-fn prompt_here() -> Result<Prompt> {
+/// The prompt `ROLECALL_MFA_PROMPT` forces, else the first that reaches the person; refused at
+/// once when there is none.
+fn prompt_here(serial: &str) -> Result<Prompt> {
     let forced = std::env::var(PROMPT_VARIABLE)
         .ok()
         .filter(|v| !v.is_empty());
     if let Some(name) = forced {
         return match name.as_str() {
+            "terminal" if !std::io::stdin().is_terminal() => Err(Failure::usage(format!(
+                "{} needs an MFA code and {PROMPT_VARIABLE}=terminal, but stdin is no \
+                 terminal: pass --mfa-token CODE",
+                printable(serial)
+            ))),
             "terminal" => Ok(Prompt::Terminal),
             "tty" => Ok(Prompt::Tty),
             "zenity" => Ok(Prompt::Zenity),
             "kdialog" => Ok(Prompt::Kdialog),
-            "none" => Ok(Prompt::Nobody),
+            "none" => Err(nobody_to_ask(serial)),
             _ => Err(Failure::usage(format!(
                 "{PROMPT_VARIABLE} is `{}`; it must be terminal, tty, zenity, kdialog or none",
                 printable(&name)
@@ -175,7 +185,15 @@ fn prompt_here() -> Result<Prompt> {
             return Ok(Prompt::Kdialog);
         }
     }
-    Ok(Prompt::Nobody)
+    Err(nobody_to_ask(serial))
+}
+
+fn nobody_to_ask(serial: &str) -> Failure {
+    Failure::usage(format!(
+        "{} needs an MFA code and there is no terminal to ask on: pass --mfa-token CODE, or set \
+         mfa_process in the profile",
+        printable(serial)
+    ))
 }
 
 fn tty_opens() -> bool {
@@ -192,29 +210,17 @@ fn on_path(program: &str) -> bool {
 }
 
 async fn asked(need: &Need<'_>, prompt: Prompt) -> Result<String> {
-    let serial = printable(need.serial);
-    let nobody = || {
-        Failure::usage(format!(
-            "{serial} needs an MFA code and there is no terminal to ask on: pass --mfa-token \
-             CODE, or set mfa_process in the profile"
-        ))
-    };
     match prompt {
-        Prompt::Terminal if !std::io::stdin().is_terminal() => Err(Failure::usage(format!(
-            "{serial} needs an MFA code and {PROMPT_VARIABLE}=terminal, but stdin is no \
-             terminal: pass --mfa-token CODE"
-        ))),
         Prompt::Terminal | Prompt::Tty => {
             use crate::terminal::{ask_shown, Answer};
-            match ask_shown(&format!("MFA code for {serial}: ")) {
-                None => Err(nobody()),
+            match ask_shown(&format!("MFA code for {}: ", printable(need.serial))) {
+                None => Err(nobody_to_ask(need.serial)),
                 // Ctrl-C or Ctrl-D at the prompt: the person gave up.
                 Some(Answer::GaveUp) => Err(Failure::interrupted()),
                 Some(Answer::Given(code)) => check(code.trim()),
             }
         }
         Prompt::Zenity | Prompt::Kdialog => dialog(need, prompt).await,
-        Prompt::Nobody => Err(nobody()),
     }
 }
 
@@ -227,14 +233,14 @@ async fn dialog(need: &Need<'_>, prompt: Prompt) -> Result<String> {
         printable(need.serial)
     );
     // zenity reads its text as Pango markup; kdialog shows plain text unless it starts with a tag.
-    let text = text
+    let markup = text
         .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;");
     let (program, args): (&str, Vec<&str>) = match prompt {
         Prompt::Zenity => (
             "zenity",
-            vec!["--entry", "--title=rolecall", "--text", &text],
+            vec!["--entry", "--title=rolecall", "--text", &markup],
         ),
         _ => ("kdialog", vec!["--title", "rolecall", "--inputbox", &text]),
     };
