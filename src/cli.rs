@@ -216,7 +216,7 @@ pub struct CredentialFlags {
     /// Region to put in the environment and to call STS in (for the console: the console's region)
     #[arg(short = 'r', long, value_name = "REGION", add = ArgValueCandidates::new(crate::complete::regions))]
     pub region: Option<String>,
-    /// The current code of the MFA device, instead of a prompt on the terminal
+    /// The current code of the MFA device, instead of mfa_process or a prompt
     #[arg(long, value_name = "CODE")]
     pub mfa_token: Option<String>,
     /// Role session name (default: the profile's role_session_name, else your user name)
@@ -234,7 +234,7 @@ pub struct CredentialFlags {
     /// Ignore cached credentials and fetch new ones (the cache is updated)
     #[arg(long)]
     pub refresh: bool,
-    /// Never ask on the terminal: fail when an MFA code would be needed
+    /// Ask nobody: fail when an MFA code would be needed and no mfa_process gives it
     #[arg(long)]
     pub no_input: bool,
 }

@@ -29,7 +29,8 @@ pub struct CachePolicy {
     pub write: bool,
 }
 
-/// Where an MFA code comes from: given, else asked on the terminal when that is allowed.
+/// Where an MFA code comes from: given, else the profile's `mfa_process`, else asked where the
+/// person is when that is allowed.
 pub struct MfaInput {
     pub code: Option<String>,
     pub may_ask: bool,
@@ -61,7 +62,7 @@ pub fn obtain(request: &Request) -> Result<Session> {
     let cacheable =
         !(chain.hops.is_empty() && chain.mfa_serial.is_none() && chain.base.is_long_term());
     let lock = match (&cache_dir, policy.write && cacheable) {
-        (Some(dir), true) => cache::lock(dir, &entry, lock_patience(&request.mfa)),
+        (Some(dir), true) => cache::lock(dir, &entry, lock_patience(&chain, &request.mfa)),
         _ => None,
     };
     // Another process may have fetched these credentials while this one waited for the lock.
@@ -131,9 +132,11 @@ fn is_temporary(credentials: &Credentials) -> bool {
 }
 
 /// How long to wait for another rolecall fetching the same credentials: long enough for a
-/// person to type an MFA code there, short when nobody may be asked (auto-refresh).
-fn lock_patience(mfa: &MfaInput) -> std::time::Duration {
-    std::time::Duration::from_secs(if mfa.may_ask { 120 } else { 3 })
+/// person to type an MFA code there (or touch a key for its `mfa_process`), short when nobody
+/// may be asked (auto-refresh).
+fn lock_patience(chain: &ProfileChain, mfa: &MfaInput) -> std::time::Duration {
+    let someone_answers = mfa.may_ask || chain.mfa_process.is_some();
+    std::time::Duration::from_secs(if someone_answers { 120 } else { 3 })
 }
 
 fn store(dir: Option<&std::path::Path>, entry: &str, key: &str, credentials: &Credentials) {
@@ -171,6 +174,16 @@ async fn fetch(
 ) -> Result<Credentials> {
     let policy = request.cache;
     let mfa_input = &request.mfa;
+    // Where the MFA code STS last took is noted: not with --no-cache, which writes nothing.
+    let notes = cache_dir.filter(|_| policy.write);
+    let mfa_need = |serial| mfa::Need {
+        serial,
+        profile: chain.profile.as_deref().unwrap_or(&chain.target),
+        given: mfa_input.code.as_deref(),
+        process: chain.mfa_process.as_ref(),
+        may_ask: mfa_input.may_ask,
+        notes,
+    };
     // STS's settings are checked first: a credential_process may have had a person unlock
     // something by the time a usage error would otherwise surface.
     let sts = Sts::new(chain.region.as_deref())?;
@@ -202,13 +215,13 @@ async fn fetch(
             let entry = cache::entry_name("mfa", serial.rsplit('/').next().unwrap_or(serial), &key);
             let mfa_cache = cache_dir.filter(|_| policy.write);
             let _lock =
-                mfa_cache.and_then(|dir| cache::lock(dir, &entry, lock_patience(mfa_input)));
+                mfa_cache.and_then(|dir| cache::lock(dir, &entry, lock_patience(chain, mfa_input)));
             // An MFA session outlives `--refresh`: only `--no-cache` (no writes either) skips it.
             let cached = mfa_cache.and_then(|dir| cache::read(dir, &entry, &key, time::now()));
             credentials = match cached {
                 Some(session) => session,
                 None => {
-                    let code = mfa::code(serial, mfa_input.code.as_deref(), mfa_input.may_ask)?;
+                    let code = mfa::code(&mfa_need(serial)).await?;
                     let context = CallContext {
                         operation: "GetSessionToken",
                         role_arn: None,
@@ -222,6 +235,7 @@ async fn fetch(
                     let session = sts
                         .get_session_token(&credentials, serial, &code, &context)
                         .await?;
+                    mfa::spent(notes, serial, &code);
                     store(mfa_cache, &entry, &key, &session);
                     session
                 }
@@ -230,10 +244,7 @@ async fn fetch(
             caller_expires = credentials.expires;
             mfa_session_entry = Some(entry);
         } else if !chain.hops.is_empty() {
-            first_hop_mfa = Some((
-                serial,
-                mfa::code(serial, mfa_input.code.as_deref(), mfa_input.may_ask)?,
-            ));
+            first_hop_mfa = Some((serial, mfa::code(&mfa_need(serial)).await?));
         }
     }
 
@@ -259,7 +270,12 @@ async fn fetch(
         };
         let result = sts.assume_role(&credentials, hop, mfa, &context).await;
         credentials = match result {
-            Ok(next) => next,
+            Ok(next) => {
+                if let Some((serial, code)) = mfa {
+                    mfa::spent(notes, serial, code);
+                }
+                next
+            }
             Err(failure) => {
                 // A cached MFA session that STS no longer accepts must not be offered again.
                 let stale = matches!(
@@ -309,6 +325,7 @@ mod tests {
                 })
                 .collect(),
             mfa_serial: None,
+            mfa_process: None,
             region: None,
         }
     }

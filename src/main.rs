@@ -18,6 +18,7 @@ mod keys;
 mod mfa;
 mod os;
 mod picker;
+mod process;
 mod profile;
 mod server;
 mod session;

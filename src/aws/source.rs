@@ -12,30 +12,6 @@ use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use std::time::{Duration, UNIX_EPOCH};
 
-/// A credential process may wait on a person (a password manager, a hardware key); past this it
-/// is stuck, and rolecall says so rather than hang, and ends it. The other sources are network
-/// calls, held to the limit of an STS call.
-const PROCESS_TIMEOUT_SECONDS: u64 = 60;
-
-/// The variable that changes that limit (seconds).
-pub const PROCESS_TIMEOUT_VARIABLE: &str = "ROLECALL_PROCESS_TIMEOUT";
-
-fn process_timeout() -> Result<Duration> {
-    match std::env::var(PROCESS_TIMEOUT_VARIABLE)
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
-        None => Ok(Duration::from_secs(PROCESS_TIMEOUT_SECONDS)),
-        Some(text) => match text.parse::<u64>() {
-            Ok(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
-            _ => Err(Failure::usage(format!(
-                "{PROCESS_TIMEOUT_VARIABLE} is `{}`; it must be a whole number of seconds, like 60",
-                printable(&text)
-            ))),
-        },
-    }
-}
-
 /// The credentials `base` names; `network_limit` bounds a call to a service for them. An SSO
 /// base with `sso_token` asks the portal with that access token rather than through the file.
 pub async fn base_credentials(
@@ -44,7 +20,7 @@ pub async fn base_credentials(
     sso_token: Option<&str>,
 ) -> Result<Credentials> {
     let limit = match base {
-        Base::Process { .. } => process_timeout()?,
+        Base::Process { .. } => crate::process::timeout()?,
         _ => network_limit,
     };
     if let Base::Sso { .. } = base {
@@ -146,10 +122,10 @@ async fn provide(base: &Base, sso_token: Option<&str>) -> Result<Credentials> {
 }
 
 /// Runs a `credential_process` as the AWS SDKs do (`sh -c COMMAND`, its stdout the JSON, its
-/// stderr the person's) and reads its answer. The process is killed when this future is dropped,
-/// so one that outlives the time limit does not go on after rolecall has given up on it (the
-/// SDK's own runner leaves it running).
+/// stdin the person's) and reads its answer; the runner ends it when it is late (the SDK's own
+/// runner leaves it running).
 async fn run_process(base: &Base, command: &str, limit: Duration) -> Result<Credentials> {
+    use crate::process::Unfinished;
     let failed = |why: String| {
         Failure::aws(format!(
             "could not get {}: {why}\n  {}",
@@ -157,54 +133,20 @@ async fn run_process(base: &Base, command: &str, limit: Duration) -> Result<Cred
             base.renewal_hint()
         ))
     };
-    let mut child = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .stdin(std::process::Stdio::inherit())
-        .stdout(std::process::Stdio::piped())
-        // Its words reach the person only inside rolecall's message, through the printable
-        // filter, as they did through the SDK's runner.
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| failed(format!("cannot start it: {e}")))?;
-    let pid = child.id();
-    let (mut stdout, mut stderr) = (child.stdout.take(), child.stderr.take());
-    let finished = tokio::time::timeout(limit, async {
-        let (mut out, mut said) = (Vec::new(), Vec::new());
-        // Both at once: a process that fills one pipe while rolecall reads the other would wait.
-        // Too long an answer ends the reading of both at once.
-        let read = tokio::try_join!(
-            async {
-                match stdout.as_mut() {
-                    Some(pipe) => read_answer(pipe, &mut out).await,
-                    None => Ok(()),
-                }
-            },
-            async {
-                match stderr.as_mut() {
-                    Some(pipe) => read_tail(pipe, &mut said).await.map_err(Unread::Lost),
-                    None => Ok(()),
-                }
-            }
-        );
-        read?;
-        let status = child.wait().await.map_err(Unread::Lost)?;
-        Ok::<_, Unread>((status, out, said))
-    })
+    let run = crate::process::run(
+        "sh",
+        &["-c", command],
+        std::process::Stdio::inherit(),
+        false,
+        limit,
+        LONGEST_ANSWER_BYTES,
+    )
     .await;
-    // `sh -c` may have started the command as a child of its own: end them all while the shell
-    // still stands, so they can be found as its descendants.
-    let end_it = || {
-        if let Some(pid) = pid {
-            crate::os::kill_tree(pid as i32);
-        }
-    };
-    let (status, stdout, said) = match finished {
-        Ok(Ok(done)) => done,
-        Ok(Err(Unread::Lost(e))) => return Err(failed(format!("lost track of it: {e}"))),
-        Ok(Err(Unread::TooLong)) => {
-            end_it();
+    let finished = match run {
+        Ok(finished) => finished,
+        Err(Unfinished::CannotStart(e)) => return Err(failed(format!("cannot start it: {e}"))),
+        Err(Unfinished::Lost(e)) => return Err(failed(format!("lost track of it: {e}"))),
+        Err(Unfinished::TooLong) => {
             return Err(Failure::usage(format!(
                 "{} printed more than {} KiB, far more than any credentials need, and was \
                  ended; fix what produces it",
@@ -212,8 +154,7 @@ async fn run_process(base: &Base, command: &str, limit: Duration) -> Result<Cred
                 LONGEST_ANSWER_BYTES / 1024
             )));
         }
-        Err(_) => {
-            end_it();
+        Err(Unfinished::Late) => {
             return Err(Failure::aws(format!(
                 "{} did not answer within {}s, and was ended\n  {}",
                 base.describe(),
@@ -222,22 +163,14 @@ async fn run_process(base: &Base, command: &str, limit: Duration) -> Result<Cred
             )));
         }
     };
-    if !status.success() {
-        let said = String::from_utf8_lossy(&said);
-        let last: Vec<&str> = said.trim_end().lines().rev().take(3).collect();
-        let words = match last.as_slice() {
-            [] => String::new(),
-            lines => {
-                let shown: Vec<&str> = lines.iter().rev().copied().collect();
-                format!(
-                    ": {}",
-                    printable(&shown.join(" / ").chars().take(400).collect::<String>())
-                )
-            }
-        };
-        return Err(failed(format!("it exited with {status}{words}")));
+    if !finished.status.success() {
+        return Err(failed(format!(
+            "it exited with {}{}",
+            finished.status,
+            finished.last_words()
+        )));
     }
-    let answer: ProcessAnswer = serde_json::from_slice(&stdout)
+    let answer: ProcessAnswer = serde_json::from_slice(&finished.stdout)
         .map_err(|_| failed("its output is not the credential_process JSON (Version 1)".into()))?;
     if answer.version != 1 {
         return Err(failed(format!(
@@ -265,49 +198,6 @@ async fn run_process(base: &Base, command: &str, limit: Duration) -> Result<Cred
 /// The most of a credential process's answer read: its three values at their longest
 /// (`LONGEST_FIELD_BYTES` each, escaped as JSON may escape them) fit well within it.
 const LONGEST_ANSWER_BYTES: usize = 64 * 1024;
-
-/// Why a credential process's output was not read to its end.
-enum Unread {
-    Lost(std::io::Error),
-    TooLong,
-}
-
-/// The answer on the process's stdout, refused once longer than `LONGEST_ANSWER_BYTES`.
-async fn read_answer(
-    pipe: &mut tokio::process::ChildStdout,
-    out: &mut Vec<u8>,
-) -> Result<(), Unread> {
-    use tokio::io::AsyncReadExt;
-    let limit = LONGEST_ANSWER_BYTES as u64 + 1;
-    pipe.take(limit)
-        .read_to_end(out)
-        .await
-        .map_err(Unread::Lost)?;
-    if out.len() > LONGEST_ANSWER_BYTES {
-        return Err(Unread::TooLong);
-    }
-    Ok(())
-}
-
-/// The process's stderr read to its end, keeping no more than its last `LONGEST_ANSWER_BYTES`
-/// or so: only its last lines are shown.
-async fn read_tail(
-    pipe: &mut tokio::process::ChildStderr,
-    said: &mut Vec<u8>,
-) -> std::io::Result<()> {
-    use tokio::io::AsyncReadExt;
-    let mut chunk = [0u8; 8192];
-    loop {
-        let read = pipe.read(&mut chunk).await?;
-        if read == 0 {
-            return Ok(());
-        }
-        said.extend_from_slice(&chunk[..read]);
-        if said.len() > 2 * LONGEST_ANSWER_BYTES {
-            said.drain(..said.len() - LONGEST_ANSWER_BYTES);
-        }
-    }
-}
 
 /// What a credential process prints.
 #[derive(serde::Deserialize)]

@@ -139,6 +139,14 @@ pub struct Hop {
     pub duration_seconds: Option<i64>,
 }
 
+/// A command that prints the current MFA code (a hardware key's, a password manager's), and the
+/// profile that names it.
+#[derive(Debug, Clone)]
+pub struct MfaProcess {
+    pub profile: String,
+    pub command: String,
+}
+
 /// Everything needed to turn a target into credentials: a base and the roles to assume from it,
 /// in order.
 #[derive(Debug, Clone)]
@@ -148,6 +156,8 @@ pub struct ProfileChain {
     pub base: Base,
     pub hops: Vec<Hop>,
     pub mfa_serial: Option<String>,
+    /// The first `mfa_process` found along the chain, as `mfa_serial` is.
+    pub mfa_process: Option<MfaProcess>,
     pub region: Option<String>,
     /// The target profile's settings other tools read from variables too, as (variable, value).
     pub settings: Vec<(&'static str, String)>,
@@ -256,6 +266,7 @@ impl Profiles {
                     base: Base::Environment { credentials },
                     hops: Vec::new(),
                     mfa_serial: None,
+                    mfa_process: None,
                     region: None,
                     settings: Vec::new(),
                 }
@@ -282,6 +293,7 @@ impl Profiles {
         let mut visited: Vec<String> = Vec::new();
         let mut hops: Vec<Hop> = Vec::new();
         let mut mfa_serial: Option<String> = None;
+        let mut mfa_process: Option<MfaProcess> = None;
         let mut name = start.to_string();
         let base = loop {
             let profile = self
@@ -290,6 +302,12 @@ impl Profiles {
             visited.push(name.clone());
             if mfa_serial.is_none() {
                 mfa_serial = non_empty(profile.get("mfa_serial"));
+            }
+            if mfa_process.is_none() {
+                mfa_process = non_empty(profile.get("mfa_process")).map(|command| MfaProcess {
+                    profile: name.clone(),
+                    command,
+                });
             }
             let Some(role_arn) = non_empty(profile.get("role_arn")) else {
                 break self.base_of(profile)?;
@@ -318,6 +336,7 @@ impl Profiles {
             base,
             hops,
             mfa_serial,
+            mfa_process,
             region: self.region_along(&visited),
             settings: self.settings_of(start),
         })

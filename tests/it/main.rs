@@ -10,6 +10,7 @@ mod errors;
 mod first_hour;
 mod hardening;
 mod keys;
+mod mfa;
 mod nu;
 mod populate;
 mod sdks;

@@ -9,6 +9,7 @@ pub mod fake_sts;
 #[path = "../../../src/shell/hostile.rs"]
 pub mod hostile;
 pub mod keyring;
+pub mod recorder;
 pub mod shell;
 
 pub use shell::{environment_of, eval_assume, Shell, NUSHELLS, SHELLS};
