@@ -187,9 +187,19 @@ async fn fetch(
             sso_token = Some(held.token.access_token);
         }
     }
-    let mut credentials =
-        source::base_credentials(&chain.base, sts.timeout(), sso_token.as_deref()).await?;
-    let mut caller = chain.base.describe();
+    // A web identity token has no credentials of its own: its first hop's are the first.
+    let (mut credentials, mut caller, first_hop) = match (&chain.base, chain.hops.first()) {
+        (Base::WebIdentity { source }, Some(hop)) => (
+            crate::webid::assume(&sts, source, hop, request.env).await?,
+            format!("the role {}", hop.role_arn),
+            1,
+        ),
+        _ => (
+            source::base_credentials(&chain.base, sts.timeout(), sso_token.as_deref()).await?,
+            chain.base.describe(),
+            0,
+        ),
+    };
     let mut caller_expires = credentials.expires;
     let mut first_hop_mfa: Option<(&str, String)> = None;
     let mut mfa_session_entry: Option<String> = None;
@@ -218,6 +228,7 @@ async fn fetch(
                         used_mfa: true,
                         chained: false,
                         duration_seconds: None,
+                        token_claims: None,
                     };
                     let session = sts
                         .get_session_token(&credentials, serial, &code, &context)
@@ -237,7 +248,7 @@ async fn fetch(
         }
     }
 
-    for (index, hop) in chain.hops.iter().enumerate() {
+    for (index, hop) in chain.hops.iter().enumerate().skip(first_hop) {
         let mfa = if index == 0 {
             first_hop_mfa.as_ref().map(|(s, c)| (*s, c.as_str()))
         } else {
@@ -256,6 +267,7 @@ async fn fetch(
             used_mfa: mfa.is_some() || mfa_session_entry.is_some(),
             chained: index > 0,
             duration_seconds: hop.duration_seconds,
+            token_claims: None,
         };
         let result = sts.assume_role(&credentials, hop, mfa, &context).await;
         credentials = match result {
