@@ -18,3 +18,4 @@ mod shells;
 mod sso;
 mod sso_start;
 mod tls;
+mod web_identity;
