@@ -19,8 +19,8 @@ use crate::cli::CredentialFlags;
 use crate::engine::{CachePolicy, MfaInput, Request};
 use crate::env::Env;
 use crate::error::{Failure, Result};
+use crate::profile::TokenSource;
 use crate::profile::{validate, Overrides};
-use crate::webid::TokenSource;
 use std::io::Write;
 
 /// The engine request for `target` and the shared credential flags, each value checked first.

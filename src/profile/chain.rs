@@ -5,10 +5,10 @@ use super::set::{non_empty, Profiles};
 use super::validate::{
     check_duration, check_region, check_session_name, is_role_arn, session_name_byte,
 };
+use super::TokenSource;
 use crate::env::Env;
 use crate::error::{printable, Failure, Result};
 use crate::session::Credentials;
-use crate::webid::TokenSource;
 use aws_config::profile::Profile;
 
 /// The code of the failure for a `credential_source = Environment` profile in an environment
@@ -50,7 +50,11 @@ pub enum Base {
     Environment { credentials: Credentials },
     /// An OIDC token: the chain's first hop is AssumeRoleWithWebIdentity with it, unsigned
     /// (`web_identity_token_file`, `AWS_WEB_IDENTITY_TOKEN_FILE`, `--web-identity`).
-    WebIdentity { source: TokenSource },
+    WebIdentity {
+        source: TokenSource,
+        /// Whose token it is (`webid::claims::Claims::whose`), once the engine has read it.
+        whose: Option<String>,
+    },
 }
 
 impl Base {
@@ -100,7 +104,11 @@ impl Base {
             Base::Sso { profile, .. } => Base::sso_identity(profile),
             Base::CredentialSource { profile, source } => format!("source:{profile}:{source}"),
             Base::Environment { credentials } => format!("env:{}", credentials.access_key_id),
-            Base::WebIdentity { source, .. } => format!("web-identity:{}", source.identity()),
+            Base::WebIdentity { source, whose } => format!(
+                "web-identity:{}:{}",
+                source.identity(),
+                whose.as_deref().unwrap_or("")
+            ),
         }
     }
 
@@ -267,6 +275,7 @@ impl Profiles {
             profile: Some(name.to_string()),
             base: Base::WebIdentity {
                 source: source.clone(),
+                whose: None,
             },
             hops: vec![self.hop(env, profile, role_arn)?],
             mfa_serial: non_empty(profile.get("mfa_serial")),
@@ -303,6 +312,7 @@ impl Profiles {
                 profile: None,
                 base: Base::WebIdentity {
                     source: source.clone(),
+                    whose: None,
                 },
                 hops: Vec::new(),
                 mfa_serial: None,
@@ -316,6 +326,7 @@ impl Profiles {
                     profile: None,
                     base: Base::WebIdentity {
                         source: TokenSource::File(token_file),
+                        whose: None,
                     },
                     hops: vec![first],
                     mfa_serial: None,
@@ -428,6 +439,7 @@ impl Profiles {
             }
             return Ok(Source::Base(Base::WebIdentity {
                 source: TokenSource::File(file.into()),
+                whose: None,
             }));
         }
         match (source_profile, named_source) {
@@ -873,7 +885,7 @@ mod tests {
             [profile deploy]\nrole_arn = arn:aws:iam::222222222222:role/deploy\nsource_profile = ci\n";
         let own = chain(config, "ci").unwrap();
         assert!(
-            matches!(&own.base, Base::WebIdentity { source } if *source == TokenSource::File("/var/run/token".into()))
+            matches!(&own.base, Base::WebIdentity { source, .. } if *source == TokenSource::File("/var/run/token".into()))
         );
         assert_eq!(own.hops.len(), 1);
         assert_eq!(own.hops[0].session_name, "job");
@@ -890,7 +902,7 @@ mod tests {
         );
         assert!(matches!(on_top.base, Base::WebIdentity { .. }));
         assert_eq!(on_top.region.as_deref(), Some("eu-west-1"));
-        assert_eq!(own.base.identity(), "web-identity:file:/var/run/token");
+        assert_eq!(own.base.identity(), "web-identity:file:/var/run/token:");
         assert!(!own.base.is_long_term());
     }
 
@@ -909,7 +921,7 @@ mod tests {
             .chain(&Env::of(&pod), arn, &Overrides::default())
             .unwrap();
         assert!(
-            matches!(&direct.base, Base::WebIdentity { source } if *source == TokenSource::File("/var/run/eks/token".into()))
+            matches!(&direct.base, Base::WebIdentity { source, .. } if *source == TokenSource::File("/var/run/eks/token".into()))
         );
         assert_eq!(direct.hops.len(), 1);
         assert_eq!(direct.hops[0].session_name, "pod-1");
@@ -956,7 +968,7 @@ mod tests {
         };
         let from_flag = set.chain(&env(), other, &flag).unwrap();
         assert!(
-            matches!(&from_flag.base, Base::WebIdentity { source } if *source == TokenSource::Variable("ID_TOKEN".into()))
+            matches!(&from_flag.base, Base::WebIdentity { source, .. } if *source == TokenSource::Variable("ID_TOKEN".into()))
         );
         assert_eq!(from_flag.hops.len(), 1);
         assert_eq!(from_flag.hops[0].session_name, "run-7");

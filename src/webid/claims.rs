@@ -3,8 +3,8 @@
 //! reports it, so a refusal names what the role's trust policy must match, and an expired or
 //! malformed token is caught before it is sent.
 
-use super::TokenSource;
 use crate::error::{printable, Failure, Result};
+use crate::profile::TokenSource;
 use base64::Engine;
 
 /// The longest a claim is shown: a trust policy's patterns are shorter, and a token's own
@@ -48,6 +48,20 @@ impl Claims {
             audience,
             expires: json.get("exp").and_then(|v| v.as_i64()),
         })
+    }
+
+    /// Whose token this is, for cache keys: its issuer, subject and audience (a session got
+    /// with another subject's token is not this one's to reuse). Not the token, a secret.
+    pub fn whose(token: &str) -> String {
+        match Claims::of(token) {
+            Some(claims) => format!(
+                "{}|{}|{}",
+                claims.issuer.unwrap_or_default(),
+                claims.subject.unwrap_or_default(),
+                claims.audience.join(",")
+            ),
+            None => String::new(),
+        }
     }
 
     /// The claims in one line: `iss …, sub …, aud …, expires …`, each shown printable.

@@ -58,9 +58,22 @@ fn a_web_identity_profile_assumes_unsigned_with_its_file_read_fresh_and_carries_
     assert_eq!(sts.field(0, "WebIdentityToken"), Some(first.clone()));
     assert_eq!(sts.field(0, "RoleSessionName").as_deref(), Some("build-42"));
     assert_eq!(sts.field(0, "RoleArn").as_deref(), Some(CI_ROLE));
-    // Cached like any session.
+    // Cached like any session, for tokens of the same subject.
+    std::fs::write(&token_file, jwt(&github_claims(600, "same subject"))).unwrap();
     world.run(&["assume", "ci-deploy", "--json"]).success();
     assert_eq!(sts.actions().len(), 1);
+    // Another subject's token in the file: its own call, not the cached session.
+    let mut claims = github_claims(600, "pr");
+    claims["sub"] = "repo:octo/app:pull_request".into();
+    let other = jwt(&claims);
+    std::fs::write(&token_file, &other).unwrap();
+    world.run(&["assume", "ci-deploy", "--json"]).success();
+    assert_eq!(
+        sts.actions().len(),
+        2,
+        "another subject got the cached session"
+    );
+    assert_eq!(sts.field(1, "WebIdentityToken"), Some(other));
     // A role on top of it, with the file rewritten meanwhile: the new token is the one sent.
     let second = jwt(&github_claims(600, "two"));
     std::fs::write(&token_file, &second).unwrap();
@@ -70,10 +83,10 @@ fn a_web_identity_profile_assumes_unsigned_with_its_file_read_fresh_and_carries_
         "arn:aws:iam::210987654321:role/prod"
     );
     assert_eq!(
-        sts.actions()[1..],
+        sts.actions()[2..],
         [unsigned_webid(), ("AssumeRole".into(), true)]
     );
-    assert_eq!(sts.field(1, "WebIdentityToken"), Some(second));
+    assert_eq!(sts.field(2, "WebIdentityToken"), Some(second));
 
     // botocore reads the same profile unchanged and gets credentials from the same STS.
     let mut botocore = world.command(common::test_python());
@@ -85,8 +98,8 @@ fn a_web_identity_profile_assumes_unsigned_with_its_file_read_fresh_and_carries_
     ]);
     let run = Run::of(botocore).success();
     assert_eq!(run.stdout.trim(), "ASIA");
-    assert_eq!(sts.actions().len(), 4, "{:?}", sts.actions());
-    assert_eq!(sts.actions()[3], unsigned_webid());
+    assert_eq!(sts.actions().len(), 5, "{:?}", sts.actions());
+    assert_eq!(sts.actions()[4], unsigned_webid());
 }
 
 #[test]
