@@ -25,11 +25,11 @@
 
 // The tests use the rest of the fakes; this program uses only their start and grants.
 #[allow(dead_code)]
-#[path = "../tests/it/common/fake_sso.rs"]
-mod fake_sso;
-#[allow(dead_code)]
 #[path = "../tests/it/common/fake_signin.rs"]
 mod fake_signin;
+#[allow(dead_code)]
+#[path = "../tests/it/common/fake_sso.rs"]
+mod fake_sso;
 
 use std::io::Write;
 
@@ -89,7 +89,11 @@ fn main() {
     let mut script = fake_sso::Script::default();
     if options.demo {
         // scripts/try's organisation: a few accounts a newcomer can read at a glance.
-        script.grant("111111111111", "Demo Sandbox", &["AdministratorAccess", "ReadOnlyAccess"]);
+        script.grant(
+            "111111111111",
+            "Demo Sandbox",
+            &["AdministratorAccess", "ReadOnlyAccess"],
+        );
         script.grant("222222222222", "Demo Production", &["ReadOnlyAccess"]);
     } else {
         script.grant_generated(options.accounts, options.roles);

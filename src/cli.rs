@@ -228,6 +228,12 @@ pub struct CredentialFlags {
     /// Profile whose credentials assume a role ARN target (default: the current credentials)
     #[arg(long, value_name = "PROFILE", add = ArgValueCompleter::new(crate::complete::profiles))]
     pub source_profile: Option<String>,
+    /// Assume the role with an OIDC token instead (no stored key): github (the GitHub Actions job's), file:PATH or env:VAR
+    #[arg(long, value_name = "SOURCE", conflicts_with = "source_profile")]
+    pub web_identity: Option<String>,
+    /// The audience to ask GitHub's token for (default: sts.amazonaws.com)
+    #[arg(long, value_name = "AUDIENCE", requires = "web_identity")]
+    pub audience: Option<String>,
     /// Neither read nor write the credential cache
     #[arg(long, conflicts_with = "refresh")]
     pub no_cache: bool,
@@ -256,6 +262,10 @@ pub struct AssumeArgs {
     /// Print no summary line on success (errors still go to stderr)
     #[arg(short, long)]
     pub quiet: bool,
+    /// In a GitHub Actions step: append the variables to the file $GITHUB_ENV names, for later
+    /// steps, and print ::add-mask:: lines for the secrets instead of shell code
+    #[arg(long, conflicts_with_all = ["shell", "json", "unset", "console"])]
+    pub github_env: bool,
     /// Open the AWS console signed in as TARGET instead (as `rolecall console`); the shell keeps
     /// what it holds
     #[arg(short = 'c', long, conflicts_with_all = ["unset", "json"])]

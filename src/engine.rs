@@ -7,7 +7,7 @@ use crate::aws::sts::Sts;
 use crate::aws::{net, source};
 use crate::cache;
 use crate::env::Env;
-use crate::error::Result;
+use crate::error::{Failure, Result};
 use crate::profile::{Base, Overrides, ProfileChain};
 use crate::session::{Credentials, Origin, Session};
 use crate::{mfa, time};
@@ -50,6 +50,15 @@ pub fn obtain(request: &Request) -> Result<Session> {
         }
     }
     crate::keys::load(&mut chain.base)?;
+    // A web identity token is read before the cache is asked: its claims name the entry, so
+    // another subject's session is never handed out. It is read once a run, and kept apart.
+    let mut web_token = None;
+    if let Base::WebIdentity { source, whose } = &mut chain.base {
+        let limit = net::overall_timeout()?;
+        let token = net::block_on(crate::webid::read_token(source, request.env, limit))?;
+        *whose = Some(crate::webid::claims::Claims::whose(&token));
+        web_token = Some(token);
+    }
     let policy = request.cache;
     let key = role_cache_key(&chain, &endpoint);
     let entry = cache::entry_name("role", &chain.target, &key);
@@ -71,7 +80,13 @@ pub fn obtain(request: &Request) -> Result<Session> {
             return Ok(session_of(&chain, request, credentials));
         }
     }
-    let credentials = net::block_on(fetch(&chain, request, &endpoint, cache_dir.as_deref()))?;
+    let credentials = net::block_on(fetch(
+        &chain,
+        request,
+        &endpoint,
+        cache_dir.as_deref(),
+        web_token.as_deref(),
+    ))?;
     if policy.write && is_temporary(&credentials) {
         store(cache_dir.as_deref(), &entry, &key, &credentials);
     }
@@ -171,6 +186,7 @@ async fn fetch(
     request: &Request<'_>,
     endpoint: &str,
     cache_dir: Option<&std::path::Path>,
+    web_token: Option<&str>,
 ) -> Result<Credentials> {
     let policy = request.cache;
     let mfa_input = &request.mfa;
@@ -200,9 +216,25 @@ async fn fetch(
             sso_token = Some(held.token.access_token);
         }
     }
-    let mut credentials =
-        source::base_credentials(&chain.base, sts.timeout(), sso_token.as_deref()).await?;
-    let mut caller = chain.base.describe();
+    // A web identity token has no credentials of its own: its first hop's are the first.
+    let (mut credentials, mut caller, first_hop) = match (&chain.base, chain.hops.first()) {
+        (Base::WebIdentity { source, .. }, Some(hop)) => (
+            crate::webid::assume(
+                &sts,
+                source,
+                web_token.ok_or_else(|| Failure::local("the web identity token was not read"))?,
+                hop,
+            )
+            .await?,
+            format!("the role {}", hop.role_arn),
+            1,
+        ),
+        _ => (
+            source::base_credentials(&chain.base, sts.timeout(), sso_token.as_deref()).await?,
+            chain.base.describe(),
+            0,
+        ),
+    };
     let mut caller_expires = credentials.expires;
     let mut first_hop_mfa: Option<(&str, String)> = None;
     let mut mfa_session_entry: Option<String> = None;
@@ -231,6 +263,7 @@ async fn fetch(
                         used_mfa: true,
                         chained: false,
                         duration_seconds: None,
+                        token_claims: None,
                     };
                     let session = sts
                         .get_session_token(&credentials, serial, &code, &context)
@@ -248,7 +281,7 @@ async fn fetch(
         }
     }
 
-    for (index, hop) in chain.hops.iter().enumerate() {
+    for (index, hop) in chain.hops.iter().enumerate().skip(first_hop) {
         let mfa = if index == 0 {
             first_hop_mfa.as_ref().map(|(s, c)| (*s, c.as_str()))
         } else {
@@ -267,6 +300,7 @@ async fn fetch(
             used_mfa: mfa.is_some() || mfa_session_entry.is_some(),
             chained: index > 0,
             duration_seconds: hop.duration_seconds,
+            token_claims: None,
         };
         let result = sts.assume_role(&credentials, hop, mfa, &context).await;
         credentials = match result {
@@ -367,6 +401,22 @@ mod tests {
         variants.dedup();
         assert_eq!(variants.len(), 8, "two variants share a key");
         assert_eq!(key, role_cache_key(&base.clone(), "http://sts"));
+    }
+
+    #[test]
+    fn a_web_identity_base_is_keyed_by_its_source_and_whose_token_it_is() {
+        let keyed = |source: &str, whose: &str| {
+            let mut chain = chain("unused", &[("arn:r1", None)]);
+            chain.base = Base::WebIdentity {
+                source: crate::profile::TokenSource::File(source.into()),
+                whose: Some(whose.into()),
+            };
+            role_cache_key(&chain, "http://sts")
+        };
+        let key = keyed("/t", "iss|repo:a|sts");
+        assert_eq!(key, keyed("/t", "iss|repo:a|sts"));
+        assert_ne!(key, keyed("/t", "iss|repo:b|sts"));
+        assert_ne!(key, keyed("/u", "iss|repo:a|sts"));
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod shell;
 mod sso;
 mod terminal;
 mod time;
+mod webid;
 
 use clap::error::ErrorKind;
 use clap::Parser;

@@ -21,6 +21,9 @@ pub struct CallContext<'a> {
     pub used_mfa: bool,
     pub chained: bool,
     pub duration_seconds: Option<i64>,
+    /// For AssumeRoleWithWebIdentity: the token's claims in words (`webid::claims`), for a
+    /// refusal to name what the trust policy must match.
+    pub token_claims: Option<String>,
 }
 
 /// Where the failing call went, and how long it was allowed: both are in every message.
@@ -126,6 +129,17 @@ impl Call<'_> {
                 Failure::aws(format!(
                     "the MFA code was rejected: it was wrong or already used; wait for the next \
                      code and try again\n  (STS: {message})"
+                ))
+            }
+            "AccessDenied" | "InvalidIdentityToken" | "IDPRejectedClaim"
+                if context.token_claims.is_some() =>
+            {
+                let claims = context.token_claims.as_deref().unwrap_or_default();
+                Failure::aws(format!(
+                    "{} of {role} refused ({code}): the token says {claims}\n  the role's trust \
+                     policy must allow that issuer (an OIDC identity provider in the role's \
+                     account), audience and subject (STS: {message})",
+                    context.operation
                 ))
             }
             "AccessDenied" => {

@@ -222,6 +222,37 @@ pub fn block_on<T>(work: impl std::future::Future<Output = Result<T>>) -> Result
     result
 }
 
+/// Whether `url` names this machine's loopback, the one place plain http may carry a secret.
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => false,
+    }
+}
+
+pub type HttpClient = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    http_body_util::Full<hyper::body::Bytes>,
+>;
+
+/// An HTTP(S) client that trusts what the SDK clients trust: the platform's certificates, or
+/// `SSL_CERT_FILE`.
+pub fn http_client() -> Result<HttpClient> {
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_native_roots(provider)
+        .map_err(|e| Failure::local(format!("cannot load the trusted certificates: {e}")))?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build(connector),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::CertificateRefusal;

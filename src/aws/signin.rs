@@ -88,13 +88,7 @@ fn endpoint_of(named: Option<String>, partition: Partition) -> Result<url::Url> 
             "{SIGNIN_VARIABLE} must not hold a user name or password"
         )));
     }
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name == "localhost",
-        None => false,
-    };
-    if url.scheme() == "http" && !loopback {
+    if url.scheme() == "http" && !crate::aws::net::is_loopback(&url) {
         return Err(Failure::usage(format!(
             "{SIGNIN_VARIABLE} is `{}`: the credentials would cross the network unencrypted; \
              use https (plain http is for this machine's own loopback only)",
@@ -136,7 +130,7 @@ pub async fn signin_token(
                 "{SIGNIN_VARIABLE}: cannot send a request to {shown}"
             ))
         })?;
-    let client = client()?;
+    let client = crate::aws::net::http_client()?;
     let exchange = async {
         let answer = client.request(request).await.map_err(|e| {
             let detail = printable(&crate::error::describe_error(&e));
@@ -241,27 +235,6 @@ pub fn logout_then(endpoint: &url::Url, next: &str) -> String {
 
 fn bytes_of(text: String) -> hyper::body::Bytes {
     hyper::body::Bytes::from(text)
-}
-
-type Client = hyper_util::client::legacy::Client<
-    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-    http_body_util::Full<hyper::body::Bytes>,
->;
-
-/// An HTTP(S) client that trusts what the SDK clients trust: the platform's certificates, or
-/// `SSL_CERT_FILE`.
-fn client() -> Result<Client> {
-    let provider = rustls::crypto::aws_lc_rs::default_provider();
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(provider)
-        .map_err(|e| Failure::local(format!("cannot load the trusted certificates: {e}")))?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    Ok(
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build(connector),
-    )
 }
 
 #[cfg(test)]

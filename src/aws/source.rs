@@ -81,6 +81,11 @@ async fn provide(base: &Base, sso_token: Option<&str>) -> Result<Credentials> {
             return Ok(credentials.clone())
         }
         Base::Process { .. } => unreachable!("processes are run by run_process"),
+        Base::WebIdentity { .. } => {
+            return Err(Failure::local(
+                "a web identity token is turned into credentials by its first hop",
+            ))
+        }
         // The engine reads the keyring before anything else (`keys::load`).
         Base::Keyring { credentials, .. } => {
             return credentials.clone().ok_or_else(|| {

@@ -65,16 +65,12 @@ impl Sts {
         mfa: Option<(&str, &str)>,
         context: &CallContext<'_>,
     ) -> Result<Credentials> {
-        let duration = hop
-            .duration_seconds
-            .map(|d| i32::try_from(d).unwrap_or(i32::MAX))
-            .unwrap_or(3600);
         let mut request = self
             .client
             .assume_role()
             .role_arn(&hop.role_arn)
             .role_session_name(&hop.session_name)
-            .duration_seconds(duration)
+            .duration_seconds(duration_of(hop))
             .set_external_id(hop.external_id.clone());
         if let Some((serial, code)) = mfa {
             request = request.serial_number(serial).token_code(code);
@@ -82,6 +78,27 @@ impl Sts {
         let output = request
             .customize()
             .config_override(Self::signed_by(credentials))
+            .send()
+            .await
+            .map_err(|e| self.explain(e, context))?;
+        self.issued(output.credentials(), context)
+    }
+
+    /// AssumeRoleWithWebIdentity: unsigned (the client holds no credentials), the token its
+    /// only proof.
+    pub async fn assume_role_with_web_identity(
+        &self,
+        token: &str,
+        hop: &Hop,
+        context: &CallContext<'_>,
+    ) -> Result<Credentials> {
+        let output = self
+            .client
+            .assume_role_with_web_identity()
+            .role_arn(&hop.role_arn)
+            .role_session_name(&hop.session_name)
+            .web_identity_token(token)
+            .duration_seconds(duration_of(hop))
             .send()
             .await
             .map_err(|e| self.explain(e, context))?;
@@ -135,6 +152,7 @@ impl Sts {
             used_mfa: false,
             chained: false,
             duration_seconds: None,
+            token_claims: None,
         };
         let output = self
             .client
@@ -186,6 +204,13 @@ impl Sts {
     fn malformed(&self, context: &CallContext<'_>, what: &str) -> Failure {
         self.call(context).malformed(what)
     }
+}
+
+/// The session length a hop asks for: its own, else STS's default hour.
+fn duration_of(hop: &Hop) -> i32 {
+    hop.duration_seconds
+        .map(|d| i32::try_from(d).unwrap_or(i32::MAX))
+        .unwrap_or(3600)
 }
 
 /// The SDK's parser fills missing fields with defaults, so an answer that is XML but not really

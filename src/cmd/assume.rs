@@ -11,6 +11,9 @@ use std::io::IsTerminal;
 
 pub fn run(args: AssumeArgs) -> Result<()> {
     let env = Env::Process;
+    if args.github_env {
+        return for_later_steps(&args, &env);
+    }
     // JSON needs no shell; shell code needs one, named or taken from $SHELL.
     let output = match (args.json, args.shell) {
         (true, _) => Output::Json,
@@ -83,6 +86,34 @@ pub fn run(args: AssumeArgs) -> Result<()> {
     Ok(())
 }
 
+/// `assume --github-env`: the variables go to `$GITHUB_ENV` for the job's later steps, and
+/// only the runner's masks for the secrets to stdout.
+fn for_later_steps(args: &AssumeArgs, env: &Env) -> Result<()> {
+    let target = match args.target.as_deref() {
+        None | Some("-") => {
+            return Err(Failure::usage(
+                "--github-env needs a TARGET: a profile name or a role ARN",
+            ))
+        }
+        Some(target) => target,
+    };
+    if std::io::stdout().is_terminal() {
+        return Err(Failure::usage(
+            "--github-env prints the secrets for GitHub's runner to mask, which would show them \
+             on this terminal; it is for a step of a GitHub Actions job",
+        ));
+    }
+    let session = engine::obtain(&super::request(target, &args.flags, env)?)?;
+    let masks =
+        crate::webid::github::hand_over(env, &session.variables(None), &session.credentials)?;
+    super::emit(&masks)?;
+    if !args.quiet {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "{}", session.summary(time::now()));
+    }
+    Ok(())
+}
+
 /// The target `-` stands for: the previous one of this shell, with the source profile it was
 /// assumed from unless `flags` name another.
 pub(super) fn previous_target(
@@ -93,7 +124,7 @@ pub(super) fn previous_target(
         .get("ROLECALL_PREVIOUS")
         .ok_or_else(|| Failure::usage("this shell has no previous target for `-`"))?;
     let recorded = Recorded::parse(&previous);
-    if flags.source_profile.is_none() {
+    if flags.source_profile.is_none() && flags.web_identity.is_none() {
         flags.source_profile = recorded.source_profile;
     }
     Ok(recorded.target)

@@ -166,6 +166,7 @@ fn refuse_target_flags(flags: &CredentialFlags) -> Result<()> {
         ("--session-name", flags.session_name.is_some()),
         ("--external-id", flags.external_id.is_some()),
         ("--source-profile", flags.source_profile.is_some()),
+        ("--web-identity", flags.web_identity.is_some()),
         ("--no-cache", flags.no_cache),
         ("--refresh", flags.refresh),
     ]

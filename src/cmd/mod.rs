@@ -19,6 +19,7 @@ use crate::cli::CredentialFlags;
 use crate::engine::{CachePolicy, MfaInput, Request};
 use crate::env::Env;
 use crate::error::{Failure, Result};
+use crate::profile::TokenSource;
 use crate::profile::{validate, Overrides};
 use std::io::Write;
 
@@ -38,6 +39,11 @@ pub fn request<'a>(target: &str, flags: &CredentialFlags, env: &'a Env) -> Resul
     if let Some(name) = &flags.session_name {
         validate::check_session_name(name)?;
     }
+    let web_identity = flags
+        .web_identity
+        .as_deref()
+        .map(|source| TokenSource::parse(source, flags.audience.as_deref()))
+        .transpose()?;
     Ok(Request {
         target: target.to_string(),
         overrides: Overrides {
@@ -46,6 +52,7 @@ pub fn request<'a>(target: &str, flags: &CredentialFlags, env: &'a Env) -> Resul
             session_name: flags.session_name.clone(),
             external_id: flags.external_id.clone(),
             source_profile: flags.source_profile.clone(),
+            web_identity,
         },
         cache: CachePolicy {
             read: !flags.no_cache && !flags.refresh,

@@ -5,6 +5,7 @@ use super::set::{non_empty, Profiles};
 use super::validate::{
     check_duration, check_region, check_session_name, is_role_arn, session_name_byte,
 };
+use super::TokenSource;
 use crate::env::Env;
 use crate::error::{printable, Failure, Result};
 use crate::session::Credentials;
@@ -47,6 +48,13 @@ pub enum Base {
     CredentialSource { profile: String, source: String },
     /// The credentials in this process's environment (a bare role ARN target).
     Environment { credentials: Credentials },
+    /// An OIDC token: the chain's first hop is AssumeRoleWithWebIdentity with it, unsigned
+    /// (`web_identity_token_file`, `AWS_WEB_IDENTITY_TOKEN_FILE`, `--web-identity`).
+    WebIdentity {
+        source: TokenSource,
+        /// Whose token it is (`webid::claims::Claims::whose`), once the engine has read it.
+        whose: Option<String>,
+    },
 }
 
 impl Base {
@@ -78,6 +86,7 @@ impl Base {
                 format!("the {} credentials", printable(source))
             }
             Base::Environment { .. } => "the credentials in your environment".into(),
+            Base::WebIdentity { source, .. } => source.describe(),
         }
     }
 
@@ -95,6 +104,11 @@ impl Base {
             Base::Sso { profile, .. } => Base::sso_identity(profile),
             Base::CredentialSource { profile, source } => format!("source:{profile}:{source}"),
             Base::Environment { credentials } => format!("env:{}", credentials.access_key_id),
+            Base::WebIdentity { source, whose } => format!(
+                "web-identity:{}:{}",
+                source.identity(),
+                whose.as_deref().unwrap_or("")
+            ),
         }
     }
 
@@ -126,6 +140,7 @@ impl Base {
             Base::Environment { .. } => {
                 "assume again from a profile, or export fresh keys into this shell".into()
             }
+            Base::WebIdentity { source, .. } => source.renewal_hint(),
         }
     }
 }
@@ -179,6 +194,8 @@ pub struct Overrides {
     pub session_name: Option<String>,
     pub external_id: Option<String>,
     pub source_profile: Option<String>,
+    /// `--web-identity`: the target's own role is assumed with this token instead.
+    pub web_identity: Option<TokenSource>,
 }
 
 /// The default session name: the local user, reduced to what STS accepts, so CloudTrail shows
@@ -228,31 +245,114 @@ impl Profiles {
                     "--source-profile goes with a role ARN target; a profile names its own source",
                 ));
             }
-            self.profile_chain(env, target, target)?
+            match &overrides.web_identity {
+                Some(source) => self.profile_with_web_identity(env, target, source)?,
+                None => self.profile_chain(env, target, target)?,
+            }
         };
+        if let (Base::WebIdentity { .. }, Some(serial)) = (&chain.base, &chain.mfa_serial) {
+            return Err(Failure::usage(format!(
+                "`{}` starts from a web identity token, which takes no MFA code; remove \
+                 mfa_serial `{}` from its profiles",
+                printable(target),
+                printable(serial)
+            )));
+        }
         apply(&mut chain, overrides)?;
         Ok(chain)
     }
 
+    /// A role profile's own role, assumed with `source` instead of the profile's source.
+    fn profile_with_web_identity(
+        &self,
+        env: &Env,
+        name: &str,
+        source: &TokenSource,
+    ) -> Result<ProfileChain> {
+        let profile = self
+            .profile(name)
+            .ok_or_else(|| self.unknown_profile(name, None))?;
+        let Some(role_arn) = non_empty(profile.get("role_arn")).filter(|arn| is_role_arn(arn))
+        else {
+            return Err(Failure::usage(format!(
+                "profile `{}` has no role_arn for --web-identity to assume; name a role profile \
+                 or a role ARN",
+                printable(name)
+            )));
+        };
+        Ok(ProfileChain {
+            target: name.to_string(),
+            profile: Some(name.to_string()),
+            base: Base::WebIdentity {
+                source: source.clone(),
+                whose: None,
+            },
+            hops: vec![self.hop(env, profile, role_arn)?],
+            mfa_serial: non_empty(profile.get("mfa_serial")),
+            mfa_process: None,
+            region: self.region_along(&[name.to_string()]),
+            settings: self.settings_of(name),
+        })
+    }
+
     fn role_arn_chain(&self, env: &Env, arn: &str, overrides: &Overrides) -> Result<ProfileChain> {
+        let in_environment = environment_web_identity(env)?;
         let source = overrides.source_profile.clone().or_else(|| {
             // Without a source named, the current credentials assume the role; failing those,
-            // the profile the environment selects.
-            if env.credentials().is_some() {
-                None
-            } else {
-                env.get("AWS_PROFILE")
-                    .or_else(|| self.profile("default").map(|_| "default".to_string()))
+            // the profile the environment selects, the environment's web identity (as the SDKs
+            // take it: after a [default] that has credentials), and last [default] anyway, for
+            // its error.
+            if env.credentials().is_some() || overrides.web_identity.is_some() {
+                return None;
             }
+            env.get("AWS_PROFILE").or_else(|| {
+                self.profile("default")
+                    .filter(|p| in_environment.is_none() || has_credentials(p))
+                    .map(|_| "default".to_string())
+            })
         });
-        let mut chain = match source {
-            Some(profile) => {
+        let mut chain = match (source, &overrides.web_identity, in_environment) {
+            (Some(profile), _, _) => {
                 if self.profile(&profile).is_none() {
                     return Err(self.unknown_profile(&profile, None));
                 }
                 self.profile_chain(env, arn, &profile)?
             }
-            None => {
+            (None, Some(source), _) => ProfileChain {
+                target: arn.to_string(),
+                profile: None,
+                base: Base::WebIdentity {
+                    source: source.clone(),
+                    whose: None,
+                },
+                hops: Vec::new(),
+                mfa_serial: None,
+                mfa_process: None,
+                region: None,
+                settings: Vec::new(),
+            },
+            (None, None, Some((token_file, first))) if env.credentials().is_none() => {
+                let same_role = first.role_arn == arn;
+                let chain = ProfileChain {
+                    target: arn.to_string(),
+                    profile: None,
+                    base: Base::WebIdentity {
+                        source: TokenSource::File(token_file),
+                        whose: None,
+                    },
+                    hops: vec![first],
+                    mfa_serial: None,
+                    mfa_process: None,
+                    region: env.region(),
+                    settings: Vec::new(),
+                };
+                // The environment's own role is the target: nothing to assume from it.
+                if same_role {
+                    return Ok(chain);
+                }
+                chain
+            }
+            (None, None, _) => {
                 let credentials = env.credentials().ok_or_else(|| {
                     Failure::usage(format!(
                         "no credentials to assume {} with: set AWS_ACCESS_KEY_ID and \
@@ -347,6 +447,23 @@ impl Profiles {
         let name = profile.name();
         let source_profile = non_empty(profile.get("source_profile"));
         let named_source = non_empty(profile.get("credential_source"));
+        if let Some(file) = non_empty(profile.get("web_identity_token_file")) {
+            if source_profile.is_some() || named_source.is_some() {
+                return Err(Failure::usage(format!(
+                    "profile `{}` sets web_identity_token_file and {}; keep one",
+                    printable(name),
+                    if source_profile.is_some() {
+                        "source_profile"
+                    } else {
+                        "credential_source"
+                    }
+                )));
+            }
+            return Ok(Source::Base(Base::WebIdentity {
+                source: TokenSource::File(file.into()),
+                whose: None,
+            }));
+        }
         match (source_profile, named_source) {
             (Some(_), Some(_)) => Err(Failure::usage(format!(
                 "profile `{}` sets both source_profile and credential_source; keep one",
@@ -516,8 +633,67 @@ fn credential_source(env: &Env, name: &str, source: String) -> Result<Base> {
     Ok(Base::Environment { credentials })
 }
 
+/// Whether a profile gives credentials of its own (or a role), as the SDKs' profile provider
+/// sees it: one without is passed over for the environment's web identity.
+fn has_credentials(profile: &Profile) -> bool {
+    [
+        "role_arn",
+        "aws_access_key_id",
+        "credential_process",
+        "sso_session",
+        "sso_start_url",
+        "web_identity_token_file",
+    ]
+    .iter()
+    .any(|key| non_empty(profile.get(key)).is_some())
+}
+
+/// The SDKs' environment form of web identity (`AWS_ROLE_ARN`, `AWS_WEB_IDENTITY_TOKEN_FILE`,
+/// `AWS_ROLE_SESSION_NAME`, as EKS pods get): the token file and the role's hop, when set.
+fn environment_web_identity(env: &Env) -> Result<Option<(std::path::PathBuf, Hop)>> {
+    let role_arn = env.get("AWS_ROLE_ARN").filter(|v| !v.is_empty());
+    let token_file = env
+        .get("AWS_WEB_IDENTITY_TOKEN_FILE")
+        .filter(|v| !v.is_empty());
+    let (Some(role_arn), Some(token_file)) = (role_arn, token_file) else {
+        return Ok(None);
+    };
+    if !is_role_arn(&role_arn) {
+        return Err(Failure::usage(format!(
+            "AWS_ROLE_ARN is `{}`, which is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+            printable(&role_arn)
+        )));
+    }
+    let session_name = match env.get("AWS_ROLE_SESSION_NAME").filter(|v| !v.is_empty()) {
+        Some(name) => {
+            check_session_name(&name)
+                .map_err(|e| Failure::usage(format!("AWS_ROLE_SESSION_NAME: {e}")))?;
+            name
+        }
+        None => default_session_name(env),
+    };
+    Ok(Some((
+        token_file.into(),
+        Hop {
+            role_arn,
+            session_name,
+            external_id: None,
+            duration_seconds: None,
+        },
+    )))
+}
+
 /// The overrides, applied to the target's own hop (and the region to the whole chain).
 fn apply(chain: &mut ProfileChain, overrides: &Overrides) -> Result<()> {
+    if overrides.external_id.is_some()
+        && chain.hops.len() == 1
+        && matches!(chain.base, Base::WebIdentity { .. })
+    {
+        return Err(Failure::usage(
+            "--external-id does not apply to a role assumed with a web identity token \
+             (AssumeRoleWithWebIdentity takes none)",
+        ));
+    }
     if let Some(last) = chain.hops.last_mut() {
         if let Some(name) = &overrides.session_name {
             last.session_name = name.clone();
@@ -628,6 +804,7 @@ mod tests {
             session_name: Some("me".into()),
             external_id: Some("xyz".into()),
             source_profile: None,
+            web_identity: None,
         };
         let chain = set.chain(&env(), "a", &overrides).unwrap();
         assert_eq!(chain.region.as_deref(), Some("eu-north-1"));
@@ -720,6 +897,129 @@ mod tests {
         );
         let on_profile = set.chain(&env(), "base", &named).unwrap_err();
         assert!(on_profile.message.contains("goes with a role ARN target"));
+    }
+
+    #[test]
+    fn web_identity_profiles_start_a_chain_with_their_own_role() {
+        let config = "[profile ci]\nrole_arn = arn:aws:iam::111111111111:role/ci\n\
+            web_identity_token_file = /var/run/token\nrole_session_name = job\n\
+            duration_seconds = 900\nregion = eu-west-1\n\
+            [profile deploy]\nrole_arn = arn:aws:iam::222222222222:role/deploy\nsource_profile = ci\n";
+        let own = chain(config, "ci").unwrap();
+        assert!(
+            matches!(&own.base, Base::WebIdentity { source, .. } if *source == TokenSource::File("/var/run/token".into()))
+        );
+        assert_eq!(own.hops.len(), 1);
+        assert_eq!(own.hops[0].session_name, "job");
+        assert_eq!(own.hops[0].duration_seconds, Some(900));
+        assert_eq!(own.role_arn(), Some("arn:aws:iam::111111111111:role/ci"));
+        let on_top = chain(config, "deploy").unwrap();
+        let roles: Vec<&str> = on_top.hops.iter().map(|h| h.role_arn.as_str()).collect();
+        assert_eq!(
+            roles,
+            [
+                "arn:aws:iam::111111111111:role/ci",
+                "arn:aws:iam::222222222222:role/deploy"
+            ]
+        );
+        assert!(matches!(on_top.base, Base::WebIdentity { .. }));
+        assert_eq!(on_top.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(own.base.identity(), "web-identity:file:/var/run/token:");
+        assert!(!own.base.is_long_term());
+    }
+
+    #[test]
+    fn the_environment_form_and_the_flag_give_web_identity_chains() {
+        let arn = "arn:aws:iam::444444444444:role/pod";
+        let other = "arn:aws:iam::555555555555:role/next";
+        let pod = [
+            ("AWS_ROLE_ARN", arn),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/eks/token"),
+            ("AWS_ROLE_SESSION_NAME", "pod-1"),
+            ("AWS_REGION", "ap-south-1"),
+        ];
+        let set = profiles("[default]\nregion = eu-west-1\n", "").unwrap();
+        let direct = set
+            .chain(&Env::of(&pod), arn, &Overrides::default())
+            .unwrap();
+        assert!(
+            matches!(&direct.base, Base::WebIdentity { source, .. } if *source == TokenSource::File("/var/run/eks/token".into()))
+        );
+        assert_eq!(direct.hops.len(), 1);
+        assert_eq!(direct.hops[0].session_name, "pod-1");
+        assert_eq!(direct.region.as_deref(), Some("ap-south-1"));
+        let further = set
+            .chain(&Env::of(&pod), other, &Overrides::default())
+            .unwrap();
+        let roles: Vec<&str> = further.hops.iter().map(|h| h.role_arn.as_str()).collect();
+        assert_eq!(roles, [arn, other]);
+        // Keys in the environment, a profile named, or a [default] with credentials come first.
+        let mut with_keys = pod.to_vec();
+        with_keys.extend([
+            ("AWS_ACCESS_KEY_ID", "AKIAENV"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+        ]);
+        let keyed = set
+            .chain(&Env::of(&with_keys), arn, &Overrides::default())
+            .unwrap();
+        assert!(matches!(keyed.base, Base::Environment { .. }));
+        let keyed_default = profiles(
+            "",
+            "[default]\naws_access_key_id = A\naws_secret_access_key = s\n",
+        )
+        .unwrap();
+        let from_default = keyed_default
+            .chain(&Env::of(&pod), arn, &Overrides::default())
+            .unwrap();
+        assert!(matches!(from_default.base, Base::Static { .. }));
+        let bad = Env::of(&[
+            ("AWS_ROLE_ARN", "role"),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", "/t"),
+        ]);
+        let refused = set.chain(&bad, arn, &Overrides::default()).unwrap_err();
+        assert!(
+            refused.message.contains("AWS_ROLE_ARN is `role`"),
+            "{}",
+            refused.message
+        );
+
+        let flag = Overrides {
+            web_identity: Some(TokenSource::Variable("ID_TOKEN".into())),
+            session_name: Some("run-7".into()),
+            ..Overrides::default()
+        };
+        let from_flag = set.chain(&env(), other, &flag).unwrap();
+        assert!(
+            matches!(&from_flag.base, Base::WebIdentity { source, .. } if *source == TokenSource::Variable("ID_TOKEN".into()))
+        );
+        assert_eq!(from_flag.hops.len(), 1);
+        assert_eq!(from_flag.hops[0].session_name, "run-7");
+        let config =
+            "[profile base]\n[profile deploy]\nrole_arn = arn:aws:iam::222222222222:role/deploy\n\
+            source_profile = base\nregion = us-west-2\n[profile plain]\nregion = us-west-2\n\
+            [profile mfa]\nrole_arn = arn:aws:iam::222222222222:role/m\nsource_profile = base\n\
+            mfa_serial = arn:aws:iam::000000000000:mfa/ana\n";
+        let set = profiles(config, KEYS).unwrap();
+        let profile = set.chain(&env(), "deploy", &flag).unwrap();
+        assert!(matches!(profile.base, Base::WebIdentity { .. }));
+        assert_eq!(profile.hops.len(), 1);
+        assert_eq!(profile.region.as_deref(), Some("us-west-2"));
+        for (target, overrides, message) in [
+            ("plain", flag.clone(), "has no role_arn for --web-identity"),
+            ("mfa", flag.clone(), "takes no MFA code"),
+            (
+                "deploy",
+                Overrides {
+                    external_id: Some("x".into()),
+                    ..flag.clone()
+                },
+                "--external-id does not apply",
+            ),
+        ] {
+            let failure = set.chain(&env(), target, &overrides).unwrap_err();
+            assert_eq!(failure.exit_code(), 2);
+            assert!(failure.message.contains(message), "{}", failure.message);
+        }
     }
 
     /// The bad-configuration catalogue: each is one line, a usage error (exit 2), saying what to
@@ -815,6 +1115,11 @@ mod tests {
                 format!("[profile x]\n{role}"),
                 "x",
                 "no source_profile or credential_source",
+            ),
+            (
+                format!("[profile x]\n{role}web_identity_token_file = /t\nsource_profile = base\n"),
+                "x",
+                "sets web_identity_token_file and source_profile; keep one",
             ),
             (
                 format!("[profile x]\n{role}source_profile = nope\n"),

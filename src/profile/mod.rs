@@ -9,6 +9,7 @@
 //! - `chain`: target → hops → base
 //! - `validate`: the values STS would refuse, caught first
 //! - `keyring_line`: the `credential_process` line of a profile whose key is in the OS keyring
+//! - `token_source`: where a web identity token is read (`--web-identity`'s forms)
 //! - `block`: the marked blocks of generated profiles in the config file, and rewriting it
 
 pub mod block;
@@ -17,12 +18,14 @@ pub mod files;
 pub mod index;
 pub mod keyring_line;
 pub mod set;
+pub mod token_source;
 pub mod validate;
 
 use crate::env::Env;
 use crate::error::Result;
 pub use chain::{Base, Hop, Overrides, ProfileChain, ENVIRONMENT_KEYS_MISSING};
 pub use set::{Profiles, SsoLogin};
+pub use token_source::TokenSource;
 
 /// The chain `target` resolves to. Only the sections its chain can touch are parsed when the
 /// index can tell which (a config of thousands of profiles costs milliseconds, not tens); any

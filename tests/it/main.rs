@@ -19,3 +19,4 @@ mod shells;
 mod sso;
 mod sso_start;
 mod tls;
+mod web_identity;

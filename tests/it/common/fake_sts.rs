@@ -78,6 +78,8 @@ pub struct FakeSts {
     pub actions: Arc<Mutex<Vec<String>>>,
     /// The access key ID of each request's signature, in the order of `actions`.
     pub signers: Arc<Mutex<Vec<String>>>,
+    /// Each request's form body, in the order of `actions`.
+    pub bodies: Arc<Mutex<Vec<String>>>,
 }
 
 impl FakeSts {
@@ -86,21 +88,40 @@ impl FakeSts {
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let actions = Arc::new(Mutex::new(Vec::new()));
         let signers = Arc::new(Mutex::new(Vec::new()));
-        let recorded = actions.clone();
-        let recorded_signers = signers.clone();
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let recorded = Recorded {
+            actions: actions.clone(),
+            signers: signers.clone(),
+            bodies: bodies.clone(),
+        };
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let behaviour = behaviour.clone();
                 let recorded = recorded.clone();
-                let recorded_signers = recorded_signers.clone();
-                std::thread::spawn(move || serve(stream, behaviour, recorded, recorded_signers));
+                std::thread::spawn(move || serve(stream, behaviour, recorded));
             }
         });
         FakeSts {
             endpoint,
             actions,
             signers,
+            bodies,
         }
+    }
+
+    /// The value of form field `name` in each request so far.
+    pub fn fields(&self, name: &str) -> Vec<String> {
+        self.bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|body| {
+                form_urlencoded::parse(body.as_bytes())
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default()
+            })
+            .collect()
     }
 
     pub fn actions(&self) -> Vec<String> {
@@ -119,12 +140,15 @@ impl FakeSts {
     }
 }
 
-fn serve(
-    stream: TcpStream,
-    behaviour: Behaviour,
-    recorded: Arc<Mutex<Vec<String>>>,
-    recorded_signers: Arc<Mutex<Vec<String>>>,
-) {
+/// What the requests were: shared with the test.
+#[derive(Clone)]
+struct Recorded {
+    actions: Arc<Mutex<Vec<String>>>,
+    signers: Arc<Mutex<Vec<String>>>,
+    bodies: Arc<Mutex<Vec<String>>>,
+}
+
+fn serve(stream: TcpStream, behaviour: Behaviour, recorded: Recorded) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     loop {
         let mut content_length = 0usize;
@@ -166,8 +190,9 @@ fn serve(
             .to_string();
         // Both under the actions' lock, so concurrent requests keep the two lists in step.
         let count = {
-            let mut actions = recorded.lock().unwrap();
-            recorded_signers.lock().unwrap().push(signer);
+            let mut actions = recorded.actions.lock().unwrap();
+            recorded.signers.lock().unwrap().push(signer);
+            recorded.bodies.lock().unwrap().push(body.to_string());
             actions.push(action.clone());
             actions.len()
         };
