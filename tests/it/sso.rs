@@ -232,16 +232,9 @@ fn an_endpoint_that_is_no_url_never_shows_the_token() {
 // `rolecall sso login` and what follows from it: the token file the AWS CLI would write, used
 // by rolecall and by botocore, refreshed silently, ended by `sso logout`.
 
-/// The test's "browser": a script in `$BROWSER` that opens the page as a person who approves
-/// would (it reads the private page, and urllib follows the sign-in page's redirect to the
-/// loopback callback), and logs where each page sent it.
+/// The test's "browser": one that approves as a person would.
 fn browser(world: &World) -> std::path::PathBuf {
-    crate::common::page_browser(
-        world,
-        &world.home().join("browser.log"),
-        true,
-        std::time::Duration::ZERO,
-    )
+    common::approving_browser(world)
 }
 
 impl SsoWorld {

@@ -31,34 +31,13 @@ fn fresh() -> Fresh {
     }
 }
 
-/// The test's browser: it opens what it is given as a browser would, following a local page's
-/// redirect (`file://…` with a meta refresh) and then the HTTP redirects to the loopback
-/// callback, as a person who approves.
-fn browser(world: &World) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let script = world.home().join("approving-browser");
-    std::fs::write(
-        &script,
-        "#!/usr/bin/env python3\n\
-         import re, sys, urllib.parse, urllib.request\n\
-         url = sys.argv[1]\n\
-         if url.startswith('file://'):\n\
-         \x20   page = open(urllib.parse.unquote(url[len('file://'):])).read()\n\
-         \x20   url = re.search(r'url=([^\"\\'>]+)', page).group(1).replace('&amp;', '&')\n\
-         urllib.request.urlopen(url, timeout=10).read()\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    script
-}
-
 impl Fresh {
     fn rolecall(&self, args: &[&str]) -> Command {
         let mut command = self.world.rolecall(args);
         command
             .env("AWS_ENDPOINT_URL_SSO", &self.portal.endpoint)
             .env("AWS_ENDPOINT_URL_SSO_OIDC", &self.portal.endpoint)
-            .env("BROWSER", browser(&self.world));
+            .env("BROWSER", common::approving_browser(&self.world));
         command
     }
 

@@ -523,6 +523,18 @@ def target_of(given, log):
     return refresh
 "#;
 
+/// A `$BROWSER` that opens what it is given as a person who approves would: it reads the
+/// private page, and urllib follows where it sends it (a sign-in page's redirect to the
+/// loopback callback), logging each target in `browser.log` of the world's HOME.
+pub fn approving_browser(world: &World) -> PathBuf {
+    page_browser(
+        world,
+        &world.home().join("browser.log"),
+        true,
+        Duration::ZERO,
+    )
+}
+
 /// A `$BROWSER` that takes `startup` to start, then reads the private page it is given as a
 /// browser would, appends where it sends the browser to `log`, one a line, and (with `follow`)
 /// goes there. Returns the script's path.
