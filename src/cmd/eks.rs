@@ -22,7 +22,15 @@ fn token_command(args: EksTokenArgs) -> Result<()> {
     if info.interactive == Some(false) {
         flags.no_input = true;
     }
-    let held = held(args.target.as_deref(), &flags, &env)?;
+    let held = held(args.target.as_deref(), &flags, &env).map_err(|mut failure| {
+        if info.interactive == Some(false) && failure.message.contains("--no-input") {
+            failure.message.push_str(
+                "\n  kubectl gave nobody a terminal to answer on: assume the profile in a shell \
+                 first, and kubectl takes its cached session",
+            );
+        }
+        failure
+    })?;
     let region = eks::region(flags.region.as_deref(), &held, &env)?;
     let token = token::sign(
         &held.credentials,

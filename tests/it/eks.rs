@@ -369,3 +369,46 @@ fn kubeconfig_refusals_write_nothing() {
     kubeconfig(&world, &empty, &["demo-admin", "--cluster", "missing"]).failure(1);
     assert!(!empty.exists());
 }
+
+#[test]
+fn under_kubectl_an_mfa_code_is_asked_only_when_kubectl_says_someone_can_answer() {
+    let world = World::with_moto();
+    world.write_config(
+        "[profile base]\nregion = eu-west-1\n\
+         [profile demo-mfa]\nrole_arn = arn:aws:iam::111111111111:role/admin\n\
+         source_profile = base\nmfa_serial = arn:aws:iam::111111111111:mfa/me\n",
+    );
+    world.write_credentials(BASE_KEYS);
+    let environment: String = world
+        .environment()
+        .iter()
+        .map(|(name, value)| format!("{name}='{value}' "))
+        .collect();
+    let info = |interactive: bool| {
+        format!(
+            "KUBERNETES_EXEC_INFO='{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\
+             \"spec\":{{\"interactive\":{interactive}}}}}'"
+        )
+    };
+    let token = "rolecall eks token demo-mfa --cluster c > token.json";
+    let tmux = crate::common::Tmux::start(
+        &world,
+        &format!(
+            "env {environment}{} {token}; echo nobody=$?; env {environment}{} {token}; \
+             echo someone=$?; sleep 60",
+            info(false),
+            info(true)
+        ),
+    );
+    let screen = tmux.wait_for_text("MFA code for");
+    assert!(screen.contains("nobody=2"), "{screen}");
+    assert!(screen.contains("assume the profile in a shell"), "{screen}");
+    assert_eq!(screen.matches("MFA code for").count(), 1, "{screen}");
+    tmux.line("123456");
+    let screen = tmux.wait_for_text("someone=");
+    assert!(screen.contains("someone=0"), "{screen}");
+    let printed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(world.home().join("token.json")).unwrap())
+            .unwrap();
+    assert_eq!(printed["apiVersion"], "client.authentication.k8s.io/v1");
+}
