@@ -62,39 +62,19 @@ fn kubeconfig_command(args: EksKubeconfigArgs) -> Result<()> {
     kubeconfig::check(&path)?;
     let held = held(args.target.as_deref(), &args.flags, &env)?;
     let region = eks::region(args.flags.region.as_deref(), &held, &env)?;
-    let client = crate::aws::eks::Eks::new(&region, &held.credentials)?;
-    let clusters = crate::aws::net::block_on(async {
-        let names = match &args.cluster {
-            Some(name) => vec![name.clone()],
-            None => client.list().await?,
-        };
-        let mut clusters = Vec::new();
-        for name in names {
-            eks::check_cluster_name(&name)?;
-            clusters.push((client.describe(&name).await?, name));
-        }
-        Ok(clusters)
+    let outcome = kubeconfig::update(&kubeconfig::Update {
+        path: &path,
+        clusters: args.cluster.as_deref(),
+        alias: args.alias.as_deref(),
+        region: &region,
+        credentials: &held.credentials,
+        target_args: target_args(args.target.as_deref(), &args.flags),
     })?;
-    if clusters.is_empty() {
-        eprintln!("rolecall: {region} has no EKS clusters; nothing was written");
-        return Ok(());
-    }
-    let command = std::env::current_exe()
-        .map_err(|e| Failure::local(format!("cannot tell where rolecall is: {e}")))?;
-    let command = command.to_str().ok_or_else(|| {
-        Failure::local("rolecall's own path is not text; kubectl could not run it")
-    })?;
-    let entries: Vec<kubeconfig::Entry> = clusters
-        .iter()
-        .map(|(cluster, name)| kubeconfig::Entry {
-            cluster,
-            alias: args.alias.as_deref(),
-            command,
-            args: token_args(name, args.target.as_deref(), &region, &args.flags),
-        })
-        .collect();
     let shown = printable(&path.to_string_lossy());
-    match kubeconfig::write(&path, &entries)? {
+    match outcome {
+        kubeconfig::Outcome::NoClusters => {
+            eprintln!("rolecall: {region} has no EKS clusters; nothing was written")
+        }
         kubeconfig::Outcome::Unchanged => {
             eprintln!("rolecall: {shown} already has these entries; nothing was written")
         }
@@ -124,21 +104,10 @@ fn held(target: Option<&str>, flags: &CredentialFlags, env: &Env) -> Result<eks:
     }
 }
 
-/// `eks token`'s arguments for one cluster: the same target, reached the same way.
-fn token_args(
-    cluster: &str,
-    target: Option<&str>,
-    region: &str,
-    flags: &CredentialFlags,
-) -> Vec<String> {
-    let mut args: Vec<String> = vec!["eks".into(), "token".into()];
-    args.extend(target.map(String::from));
-    args.extend([
-        "--cluster".into(),
-        cluster.into(),
-        "-r".into(),
-        region.into(),
-    ]);
+/// What `eks token` needs besides the cluster and region to reach the same session: the TARGET
+/// and the flags that choose how its credentials are fetched.
+fn target_args(target: Option<&str>, flags: &CredentialFlags) -> Vec<String> {
+    let mut args: Vec<String> = target.map(String::from).into_iter().collect();
     for (flag, value) in [
         ("--source-profile", &flags.source_profile),
         ("--session-name", &flags.session_name),

@@ -8,6 +8,7 @@
 use crate::aws::eks::Cluster;
 use crate::env::Env;
 use crate::error::{printable, Failure, Result};
+use crate::session::Credentials;
 use serde_norway::{Mapping, Value};
 use std::path::{Path, PathBuf};
 
@@ -34,8 +35,69 @@ pub struct Entry<'a> {
     pub args: Vec<String>,
 }
 
+/// What `eks kubeconfig` asks for.
+pub struct Update<'a> {
+    pub path: &'a Path,
+    /// One cluster's name; none: every cluster of the region.
+    pub clusters: Option<&'a str>,
+    pub alias: Option<&'a str>,
+    pub region: &'a str,
+    /// What DescribeCluster and ListClusters are signed with.
+    pub credentials: &'a Credentials,
+    /// `eks token`'s arguments before `--cluster`: the TARGET and its flags.
+    pub target_args: Vec<String>,
+}
+
+/// Describes the clusters asked for and writes their entries, the user's `exec` running this
+/// binary's `eks token` for each.
+pub fn update(update: &Update) -> Result<Outcome> {
+    let client = crate::aws::eks::Eks::new(update.region, update.credentials)?;
+    let clusters = crate::aws::net::block_on(async {
+        let names = match update.clusters {
+            Some(name) => vec![name.to_string()],
+            None => client.list().await?,
+        };
+        let mut clusters = Vec::new();
+        for name in names {
+            super::check_cluster_name(&name)?;
+            clusters.push((client.describe(&name).await?, name));
+        }
+        Ok(clusters)
+    })?;
+    if clusters.is_empty() {
+        return Ok(Outcome::NoClusters);
+    }
+    let command = std::env::current_exe()
+        .map_err(|e| Failure::local(format!("cannot tell where rolecall is: {e}")))?;
+    let command = command.to_str().ok_or_else(|| {
+        Failure::local("rolecall's own path is not text; kubectl could not run it")
+    })?;
+    let entries: Vec<Entry> = clusters
+        .iter()
+        .map(|(cluster, name)| {
+            let mut args: Vec<String> = vec!["eks".into(), "token".into()];
+            args.extend(update.target_args.iter().cloned());
+            args.extend([
+                "--cluster".into(),
+                name.clone(),
+                "-r".into(),
+                update.region.into(),
+            ]);
+            Entry {
+                cluster,
+                alias: update.alias,
+                command,
+                args,
+            }
+        })
+        .collect();
+    write(update.path, &entries)
+}
+
 /// What writing did.
 pub enum Outcome {
+    /// The region has no clusters: nothing was written.
+    NoClusters,
     /// The file changed; the contexts written, and whether any was new.
     Written { contexts: Vec<String> },
     /// It already said all this.
@@ -49,7 +111,7 @@ pub fn check(path: &Path) -> Result<()> {
 }
 
 /// Puts `entries` into the file at `path`, the last one's context made current.
-pub fn write(path: &Path, entries: &[Entry]) -> Result<Outcome> {
+fn write(path: &Path, entries: &[Entry]) -> Result<Outcome> {
     let rewrite = crate::profile::block::Rewrite::begin(path)?.owner_only();
     let before = parse(path, &read(path)?)?;
     let mut after = before.clone();
