@@ -412,3 +412,45 @@ fn under_kubectl_an_mfa_code_is_asked_only_when_kubectl_says_someone_can_answer(
             .unwrap();
     assert_eq!(printed["apiVersion"], "client.authentication.k8s.io/v1");
 }
+
+#[test]
+fn kubeconfigs_written_at_once_take_turns_and_keep_every_entry() {
+    let world = world();
+    let names = ["c1", "c2", "c3", "c4"];
+    for name in names {
+        create_cluster(&world, name);
+    }
+    let path = world.home().join(".kube/config");
+    let runs: Vec<std::process::Child> = names
+        .iter()
+        .map(|name| {
+            let mut command =
+                world.rolecall(&["eks", "kubeconfig", "demo-admin", "--cluster", name]);
+            command
+                .arg("--kubeconfig")
+                .arg(&path)
+                .env("AWS_ENDPOINT_URL_EKS", &world.endpoint)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped());
+            command.spawn().unwrap()
+        })
+        .collect();
+    for run in runs {
+        let output = run.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let yaml = read_yaml(&path);
+    let mut clusters: Vec<&str> = yaml["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    clusters.sort();
+    let expected: Vec<String> = names.iter().map(|n| arn(n)).collect();
+    assert_eq!(clusters, expected);
+}
