@@ -16,6 +16,15 @@ pub fn run(command: EksCommand) -> Result<()> {
 fn token_command(args: EksTokenArgs) -> Result<()> {
     let env = Env::Process;
     eks::check_cluster_name(&args.cluster)?;
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() {
+        return Err(Failure::usage(format!(
+            "this prints a token for kubectl, which lets anyone who holds it into `{0}` for 15 \
+             minutes, not for a terminal: `rolecall eks kubeconfig … --cluster {0}` writes the \
+             kubeconfig entry that runs it (pipe it to see it anyway)",
+            args.cluster
+        )));
+    }
     let info = token::ExecInfo::read(&env)?;
     let mut flags = args.flags;
     // Under kubectl without a terminal to answer on, nobody is asked anything.

@@ -371,7 +371,8 @@ fn kubeconfig_refusals_write_nothing() {
 }
 
 #[test]
-fn under_kubectl_an_mfa_code_is_asked_only_when_kubectl_says_someone_can_answer() {
+fn at_a_terminal_no_token_is_shown_and_under_kubectl_an_mfa_code_is_asked_only_when_someone_can_answer(
+) {
     let world = World::with_moto();
     world.write_config(
         "[profile base]\nregion = eu-west-1\n\
@@ -394,13 +395,18 @@ fn under_kubectl_an_mfa_code_is_asked_only_when_kubectl_says_someone_can_answer(
     let tmux = crate::common::Tmux::start(
         &world,
         &format!(
-            "env {environment}{} {token}; echo nobody=$?; env {environment}{} {token}; \
+            "env {environment}rolecall eks token demo-mfa --cluster c; echo shown=$?; \
+             env {environment}{} {token}; echo nobody=$?; env {environment}{} {token}; \
              echo someone=$?; sleep 60",
             info(false),
             info(true)
         ),
     );
     let screen = tmux.wait_for_text("MFA code for");
+    // On a terminal the token is not shown: refused before any credentials are fetched.
+    assert!(screen.contains("shown=2"), "{screen}");
+    assert!(screen.contains("not for a terminal"), "{screen}");
+    assert!(!screen.contains("k8s-aws-v1"), "{screen}");
     assert!(screen.contains("nobody=2"), "{screen}");
     assert!(screen.contains("assume the profile in a shell"), "{screen}");
     assert_eq!(screen.matches("MFA code for").count(), 1, "{screen}");
