@@ -5,6 +5,7 @@ use crate::cli::{CredentialFlags, EksCommand, EksKubeconfigArgs, EksTokenArgs};
 use crate::eks::{self, kubeconfig, token};
 use crate::env::Env;
 use crate::error::{printable, Failure, Result};
+use std::io::IsTerminal;
 
 pub fn run(command: EksCommand) -> Result<()> {
     match command {
@@ -16,7 +17,6 @@ pub fn run(command: EksCommand) -> Result<()> {
 fn token_command(args: EksTokenArgs) -> Result<()> {
     let env = Env::Process;
     eks::check_cluster_name(&args.cluster)?;
-    use std::io::IsTerminal;
     if std::io::stdout().is_terminal() {
         return Err(Failure::usage(format!(
             "this prints a token for kubectl, which lets anyone who holds it into `{0}` for 15 \
@@ -73,7 +73,7 @@ fn kubeconfig_command(args: EksKubeconfigArgs) -> Result<()> {
     let region = eks::region(args.flags.region.as_deref(), &held, &env)?;
     let outcome = kubeconfig::update(&kubeconfig::Update {
         path: &path,
-        clusters: args.cluster.as_deref(),
+        cluster: args.cluster.as_deref(),
         alias: args.alias.as_deref(),
         region: &region,
         credentials: &held.credentials,

@@ -39,7 +39,7 @@ pub struct Entry<'a> {
 pub struct Update<'a> {
     pub path: &'a Path,
     /// One cluster's name; none: every cluster of the region.
-    pub clusters: Option<&'a str>,
+    pub cluster: Option<&'a str>,
     pub alias: Option<&'a str>,
     pub region: &'a str,
     /// What DescribeCluster and ListClusters are signed with.
@@ -53,7 +53,7 @@ pub struct Update<'a> {
 pub fn update(update: &Update) -> Result<Outcome> {
     let client = crate::aws::eks::Eks::new(update.region, update.credentials)?;
     let clusters = crate::aws::net::block_on(async {
-        let names = match update.clusters {
+        let names = match update.cluster {
             Some(name) => vec![name.to_string()],
             None => client.list().await?,
         };
@@ -98,7 +98,7 @@ pub fn update(update: &Update) -> Result<Outcome> {
 pub enum Outcome {
     /// The region has no clusters: nothing was written.
     NoClusters,
-    /// The file changed; the contexts written, and whether any was new.
+    /// The file changed; the contexts written.
     Written { contexts: Vec<String> },
     /// It already said all this.
     Unchanged,
