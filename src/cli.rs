@@ -52,6 +52,9 @@ pub enum Command {
     /// Long-term access keys in the OS keyring instead of ~/.aws/credentials, and their rotation
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Kubernetes on EKS: tokens for kubectl from the session, and the kubeconfig entries that ask for them
+    #[command(subcommand)]
+    Eks(EksCommand),
     /// Print the man page, rolecall(1), as roff (what man/rolecall.1 holds)
     #[command(hide = true)]
     Manpage,
@@ -109,6 +112,48 @@ pub struct KeysRotateArgs {
     /// The current code of the MFA device, when the profile has mfa_serial
     #[arg(long, value_name = "CODE")]
     pub mfa_token: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EksCommand {
+    /// Print an ExecCredential with a token for the cluster, signed here with the session (kubectl runs this)
+    Token(EksTokenArgs),
+    /// Write the cluster, user and context for kubectl into the kubeconfig, the user running `eks token`
+    Kubeconfig(EksKubeconfigArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EksTokenArgs {
+    /// Profile name or role ARN; none: the credentials in the environment
+    #[arg(value_name = "TARGET", add = ArgValueCompleter::new(crate::complete::profiles))]
+    pub target: Option<String>,
+    /// The EKS cluster's name
+    #[arg(long, value_name = "NAME")]
+    pub cluster: String,
+    #[command(flatten)]
+    pub flags: CredentialFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct EksKubeconfigArgs {
+    /// Profile name or role ARN, for DescribeCluster and in the token command; none: the
+    /// credentials in the environment
+    #[arg(value_name = "TARGET", add = ArgValueCompleter::new(crate::complete::profiles))]
+    pub target: Option<String>,
+    /// The EKS cluster's name
+    #[arg(long, value_name = "NAME", required_unless_present = "all")]
+    pub cluster: Option<String>,
+    /// Every cluster of the region (ListClusters)
+    #[arg(long, conflicts_with_all = ["cluster", "alias"])]
+    pub all: bool,
+    /// The context's name (default: the cluster's ARN, as `aws eks update-kubeconfig` names it)
+    #[arg(long, value_name = "CONTEXT")]
+    pub alias: Option<String>,
+    /// The file to write (default: the first file of $KUBECONFIG, else ~/.kube/config)
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub flags: CredentialFlags,
 }
 
 #[derive(Debug, Subcommand)]

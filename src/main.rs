@@ -11,6 +11,7 @@ mod cli;
 mod cmd;
 mod complete;
 mod console;
+mod eks;
 mod engine;
 mod env;
 mod error;
@@ -71,6 +72,7 @@ fn main() {
         Command::Completions(args) => cmd::completions::run(args),
         Command::Sso(command) => cmd::sso::run(command),
         Command::Keys(command) => cmd::keys::run(command),
+        Command::Eks(command) => cmd::eks::run(command),
         Command::Manpage => cmd::manpage::run(),
     };
     finish(result);

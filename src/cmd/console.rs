@@ -66,7 +66,10 @@ pub fn open(
             if let Some(region) = &flags.region {
                 crate::profile::validate::check_region(region)?;
             }
-            refuse_target_flags(&flags)?;
+            super::refuse_target_flags(
+                &flags,
+                "the console opens with the credentials this shell holds, as they are",
+            )?;
             let credentials = env.credentials().ok_or_else(|| {
                 Failure::usage(
                     "this shell holds no credentials to sign in with: name a profile or role \
@@ -155,32 +158,6 @@ pub fn open(
         printable(&region)
     );
     Ok(())
-}
-
-/// The flags that shape how credentials are fetched mean nothing for the credentials a shell
-/// already holds: said, rather than ignored.
-fn refuse_target_flags(flags: &CredentialFlags) -> Result<()> {
-    let given: Vec<&str> = [
-        ("-d/--duration", flags.duration.is_some()),
-        ("--mfa-token", flags.mfa_token.is_some()),
-        ("--session-name", flags.session_name.is_some()),
-        ("--external-id", flags.external_id.is_some()),
-        ("--source-profile", flags.source_profile.is_some()),
-        ("--web-identity", flags.web_identity.is_some()),
-        ("--no-cache", flags.no_cache),
-        ("--refresh", flags.refresh),
-    ]
-    .into_iter()
-    .filter_map(|(name, set)| set.then_some(name))
-    .collect();
-    if given.is_empty() {
-        return Ok(());
-    }
-    Err(Failure::usage(format!(
-        "{} shape how a TARGET's credentials are fetched; without a TARGET the console opens \
-         with the credentials this shell holds, as they are",
-        given.join(", ")
-    )))
 }
 
 /// How long a `$BROWSER` that fails at once (no browser found) is waited for.

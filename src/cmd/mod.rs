@@ -6,6 +6,7 @@ pub mod completions;
 pub mod console;
 pub mod credential_process;
 pub mod doctor;
+pub mod eks;
 pub mod exec;
 pub mod init;
 pub mod keys;
@@ -64,6 +65,31 @@ pub fn request<'a>(target: &str, flags: &CredentialFlags, env: &'a Env) -> Resul
         },
         env,
     })
+}
+
+/// The flags that shape how credentials are fetched mean nothing for the credentials a shell
+/// already holds: said, rather than ignored.
+pub fn refuse_target_flags(flags: &CredentialFlags, without_target: &str) -> Result<()> {
+    let given: Vec<&str> = [
+        ("-d/--duration", flags.duration.is_some()),
+        ("--mfa-token", flags.mfa_token.is_some()),
+        ("--session-name", flags.session_name.is_some()),
+        ("--external-id", flags.external_id.is_some()),
+        ("--source-profile", flags.source_profile.is_some()),
+        ("--web-identity", flags.web_identity.is_some()),
+        ("--no-cache", flags.no_cache),
+        ("--refresh", flags.refresh),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "{} shape how a TARGET's credentials are fetched; without a TARGET {without_target}",
+        given.join(", ")
+    )))
 }
 
 /// Whether the shell that started this rolecall has the integration loaded: it exports its own

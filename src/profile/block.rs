@@ -223,6 +223,12 @@ impl Rewrite {
         })
     }
 
+    /// The new file is for its owner alone, whatever the old one's mode was.
+    pub fn owner_only(mut self) -> Rewrite {
+        self.mode = 0o600;
+        self
+    }
+
     /// Replaces the file with `text`: a temporary file beside it with the file's mode, synced,
     /// then swapped into place, so every reader sees the old file or the new one. Refused when
     /// the file changed since `begin` (an editor saved it meanwhile): what was swapped out is

@@ -6,6 +6,7 @@ mod common;
 mod completions;
 mod console;
 mod doctor;
+mod eks;
 mod errors;
 mod first_hour;
 mod hardening;

@@ -3,7 +3,10 @@
 //! detached from any terminal so nothing ever waits for a person; `shell` drives bash, zsh and
 //! fish with the integration loaded, and `Tmux` gives one of them a terminal.
 
+pub mod certificates;
+pub mod eks_token;
 pub mod fake_actions;
+pub mod fake_kube;
 pub mod fake_signin;
 pub mod fake_sso;
 pub mod fake_sts;
