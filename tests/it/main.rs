@@ -5,6 +5,7 @@ mod assume;
 mod common;
 mod completions;
 mod console;
+mod docs;
 mod doctor;
 mod eks;
 mod errors;
