@@ -118,7 +118,8 @@ excluded_by_dpkg() {
 }
 
 man_page=/usr/share/man/man1/rolecall.1.gz
-documentation=("$man_page" /usr/share/doc/rolecall/README.md /usr/share/doc/rolecall/copyright)
+guide=/usr/share/doc/rolecall/docs/troubleshooting.md # one of the docs/ pages the README links to
+documentation=("$man_page" /usr/share/doc/rolecall/README.md "$guide" /usr/share/doc/rolecall/copyright)
 
 # Before: none of what the package brings is here yet, so what passes afterwards is its doing.
 "${as_user[@]}" man -w rolecall >/dev/null 2>&1 && fail "man finds a rolecall page before the install"
@@ -155,8 +156,9 @@ for path in "${documentation[@]:1}"; do
   [ -s "$path" ] || fail "$path is missing"
 done
 cmp --quiet README.md /usr/share/doc/rolecall/README.md || fail "the installed README is not README.md"
+cmp --quiet docs/troubleshooting.md "$guide" || fail "the installed $guide is not docs/troubleshooting.md"
 cmp --quiet LICENSE /usr/share/doc/rolecall/copyright || fail "the installed copyright file is not LICENSE"
-passed "README.md and copyright in /usr/share/doc/rolecall"
+passed "README.md, docs/ and copyright in /usr/share/doc/rolecall"
 
 bash_completes_profile || fail "bash did not complete 'rolecall assume pro' to production-admin"
 passed "bash: rolecall assume pro<Tab> completes production-admin (bash-completion's loader)"

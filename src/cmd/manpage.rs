@@ -92,8 +92,9 @@ fn description() -> Roff {
     roff.control("PP", []);
     roff.text([roman(
         "The README that comes with rolecall (/usr/share/doc/rolecall/README.md from the \
-         Debian package) describes profiles, the cache, the console, Identity Center and keys \
-         in the OS keyring at length.",
+         Debian package) has the tour and a list of guides, installed beside it in \
+         /usr/share/doc/rolecall/docs/: profiles and MFA, the shells, Identity Center, the \
+         console, automation, the OS keyring, Kubernetes, security, and troubleshooting.",
     )]);
     roff
 }
