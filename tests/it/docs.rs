@@ -120,7 +120,8 @@ fn broken(page: &Path, target: &str) -> Option<String> {
     }
     let anchor = anchor?;
     let text = std::fs::read_to_string(&on_disk).ok()?;
-    (!anchors(&text).contains(anchor)).then(|| format!("{} has no heading #{anchor}", file.display()))
+    (!anchors(&text).contains(anchor))
+        .then(|| format!("{} has no heading #{anchor}", file.display()))
 }
 
 #[test]
@@ -140,8 +141,15 @@ fn every_relative_link_and_anchor_resolves() {
             }
         }
     }
-    assert!(checked > 20, "only {checked} links found: is the link reader broken?");
-    assert!(problems.is_empty(), "broken links:\n{}", problems.join("\n"));
+    assert!(
+        checked > 20,
+        "only {checked} links found: is the link reader broken?"
+    );
+    assert!(
+        problems.is_empty(),
+        "broken links:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -156,16 +164,23 @@ fn anchors_follow_githubs_rules() {
         "what-can-go-wrong",
         "what-can-go-wrong-1",
     ];
-    assert_eq!(anchors(text), expected.iter().map(|a| a.to_string()).collect());
+    assert_eq!(
+        anchors(text),
+        expected.iter().map(|a| a.to_string()).collect()
+    );
 }
 
 /// The commands `scripts/try` greets with: its greeting's lines after the first, split at `|`,
 /// without the `Try:` label and the notes in parentheses.
 fn greeting_commands() -> Vec<String> {
     let script = std::fs::read_to_string(repo().join("scripts/try")).expect("read scripts/try");
-    let start = script.find("greeting=").expect("scripts/try sets greeting=");
+    let start = script
+        .find("greeting=")
+        .expect("scripts/try sets greeting=");
     let assignment = &script[start..];
-    let end = assignment.find("\"\n").expect("the greeting's closing quote");
+    let end = assignment
+        .find("\"\n")
+        .expect("the greeting's closing quote");
     let quoted: Vec<&str> = assignment[..end].split('\'').skip(1).step_by(2).collect();
     let mut commands = Vec::new();
     for line in quoted.iter().skip(2) {
