@@ -170,18 +170,14 @@ pub fn read_text(path: &std::path::Path, origin: &str, must_exist: bool) -> Resu
     Ok(Some(text))
 }
 
-/// Far beyond any real config (a generated profile per account and role for thousands of
-/// accounts stays under a few MiB), and small enough to read without trouble.
-const MAX_CONFIG_BYTES: u64 = 64 * 1024 * 1024;
-
-/// A config file's bytes, if it is a regular file of at most `MAX_CONFIG_BYTES`. `/dev/null`
-/// reads as empty, the usual way to say "no such file here". Anything else that is not a regular
-/// file (a FIFO would block every assume and every Tab, `/dev/zero` never ends) is refused with
-/// `InvalidInput` and a reason. The open does not block, so a FIFO cannot hang it either.
-fn read_bounded(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
+/// Opens a file someone named for rolecall to read: a regular file, with its metadata, or `None`
+/// for `/dev/null`. Anything else (a FIFO would block every assume and every Tab, `/dev/zero`
+/// never ends) is refused with `InvalidInput` and a reason; the open does not block, so a FIFO
+/// cannot hang it either.
+pub fn open_regular(
+    path: &std::path::Path,
+) -> std::io::Result<Option<(std::fs::File, std::fs::Metadata)>> {
     use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
-    let refused = |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, why);
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
@@ -190,17 +186,34 @@ fn read_bounded(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     if meta.is_dir() {
         return Err(std::io::ErrorKind::IsADirectory.into());
     }
-    if !meta.is_file() {
-        let is_dev_null = meta.file_type().is_char_device()
-            && std::fs::metadata("/dev/null").is_ok_and(|null| null.rdev() == meta.rdev());
-        return if is_dev_null {
-            Ok(Vec::new())
-        } else {
-            Err(refused(
-                "is not a regular file (a device, FIFO or socket); point it at a file",
-            ))
-        };
+    if meta.is_file() {
+        return Ok(Some((file, meta)));
     }
+    let is_dev_null = meta.file_type().is_char_device()
+        && std::fs::metadata("/dev/null").is_ok_and(|null| null.rdev() == meta.rdev());
+    if is_dev_null {
+        Ok(None)
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "is not a regular file (a device, FIFO or socket); point it at a file",
+        ))
+    }
+}
+
+/// Far beyond any real config (a generated profile per account and role for thousands of
+/// accounts stays under a few MiB), and small enough to read without trouble.
+const MAX_CONFIG_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A config file's bytes, if it is a regular file of at most `MAX_CONFIG_BYTES` (or
+/// `/dev/null`, read as empty: the usual way to say "no such file here"), opened as
+/// `open_regular` opens it.
+fn read_bounded(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let refused = |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, why);
+    let Some((file, meta)) = open_regular(path)? else {
+        return Ok(Vec::new());
+    };
     let too_big = || refused("is larger than 64 MiB, too large for an AWS config file");
     if meta.len() > MAX_CONFIG_BYTES {
         return Err(too_big());

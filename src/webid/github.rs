@@ -153,17 +153,22 @@ pub fn append_to_env_file(env: &Env, variables: &[(&str, String)]) -> Result<()>
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let shown = printable(&path);
-    // The runner made the file; a link planted at its name is not followed.
+    let cannot_open = |why: String| {
+        Failure::usage(format!(
+            "--github-env: cannot open ${ENV_FILE_VARIABLE} ({shown}): {}",
+            printable(&why)
+        ))
+    };
+    // The runner made the file; a link planted at its name is not followed, and a FIFO (whose
+    // reader would get the keys) neither blocks the open nor is written to.
     let mut file = std::fs::OpenOptions::new()
         .append(true)
-        .custom_flags(libc::O_NOFOLLOW)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(&path)
-        .map_err(|e| {
-            Failure::usage(format!(
-                "--github-env: cannot open ${ENV_FILE_VARIABLE} ({shown}): {}",
-                printable(&e.to_string())
-            ))
-        })?;
+        .map_err(|e| cannot_open(e.to_string()))?;
+    if !file.metadata().is_ok_and(|meta| meta.is_file()) {
+        return Err(cannot_open("it is not a regular file".into()));
+    }
     file.write_all(text.as_bytes()).map_err(|e| {
         Failure::local(format!(
             "--github-env: cannot write to {shown}: {}",
@@ -228,5 +233,26 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
         let unset = append_to_env_file(&Env::of(&[]), &[]).unwrap_err();
         assert!(unset.message.contains("$GITHUB_ENV is not set"));
+        // A FIFO at the name, with a reader waiting on it, gets nothing.
+        let fifo = dir.path().join("fifo");
+        let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo reads the NUL-terminated path and touches nothing else.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        use std::os::unix::fs::OpenOptionsExt;
+        let reader = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+            .unwrap();
+        let env = Env::of(&[(ENV_FILE_VARIABLE, fifo.to_str().unwrap())]);
+        let refused = append_to_env_file(&env, &[("A", "secret".into())]).unwrap_err();
+        assert!(
+            refused.message.contains("not a regular file"),
+            "{}",
+            refused.message
+        );
+        let mut got = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut &reader, &mut got);
+        assert!(got.is_empty());
     }
 }

@@ -72,22 +72,25 @@ pub async fn assume(
         .await
 }
 
-/// A token file's text, read up to one byte past the most STS takes.
+/// A token file's text, read up to one byte past the most STS takes: a regular file only, opened
+/// without blocking (a FIFO at the path cannot hang the job).
 fn read_file(path: &std::path::Path) -> Result<String> {
     let shown = printable(&path.to_string_lossy());
     let cannot = |e: std::io::Error| {
         let why = match e.kind() {
             std::io::ErrorKind::NotFound => "does not exist".to_string(),
             std::io::ErrorKind::PermissionDenied => "cannot be read: permission denied".into(),
+            std::io::ErrorKind::InvalidInput => printable(&e.to_string()),
             _ => format!("cannot be read: {}", printable(&e.to_string())),
         };
         Failure::usage(format!("the web identity token file {shown} {why}"))
     };
-    let file = std::fs::File::open(path).map_err(cannot)?;
     let mut bytes = Vec::new();
-    file.take(MOST_TOKEN_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
+    if let Some((file, _)) = crate::profile::files::open_regular(path).map_err(cannot)? {
+        file.take(MOST_TOKEN_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(cannot)?;
+    }
     String::from_utf8(bytes).map_err(|_| {
         Failure::usage(format!(
             "the web identity token file {shown} is not text; is it a token?"
@@ -126,6 +129,15 @@ mod tests {
         assert!(read(&source).unwrap_err().message.contains("longer than"));
         std::fs::write(&path, [0xff, 0xfe]).unwrap();
         assert!(read(&source).unwrap_err().message.contains("is not text"));
+        // A FIFO planted at the path is refused at once rather than waited on.
+        std::fs::remove_file(&path).unwrap();
+        let fifo = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo reads the NUL-terminated path and touches nothing else.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        assert!(read(&source)
+            .unwrap_err()
+            .message
+            .contains("is not a regular file"));
         assert_eq!(read(&TokenSource::Variable("T".into())).unwrap(), "a.b.c");
         let unset = read(&TokenSource::Variable("U".into())).unwrap_err();
         assert!(unset.message.contains("$U is not set"), "{}", unset.message);
